@@ -1,0 +1,65 @@
+/**
+ * One error family for everything Cofre does. Every error has a stable `code` (for programs,
+ * tests and the UI's message table), a pt-BR and an English message that tell the user what
+ * to do, and never carries a secret.
+ */
+
+/** Stable error codes, in the style of fflate's FlateErrorCode table. */
+export const ErrorCode = {
+  INVALID_INPUT: "INVALID_INPUT",
+  NOT_IMPLEMENTED: "NOT_IMPLEMENTED",
+  BACKUP_NOT_FOUND: "BACKUP_NOT_FOUND",
+  BACKUP_INCOMPLETE: "BACKUP_INCOMPLETE",
+  INTEGRITY_MISMATCH: "INTEGRITY_MISMATCH",
+  TRUNCATED: "TRUNCATED",
+  UNSUPPORTED_VERSION: "UNSUPPORTED_VERSION",
+  CORRUPT_ARCHIVE: "CORRUPT_ARCHIVE",
+  UNSAFE_PATH: "UNSAFE_PATH",
+  DESTINATION_NOT_FOUND: "DESTINATION_NOT_FOUND",
+  DESTINATION_PERMISSION: "DESTINATION_PERMISSION",
+  DESTINATION_QUOTA: "DESTINATION_QUOTA",
+  DESTINATION_IO: "DESTINATION_IO",
+  SOURCE_CONNECTION: "SOURCE_CONNECTION",
+  SOURCE_QUERY: "SOURCE_QUERY",
+  RESTORE_TARGET_NOT_EMPTY: "RESTORE_TARGET_NOT_EMPTY",
+  RESTORE_FAILED: "RESTORE_FAILED",
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export interface Messages {
+  "pt-BR": string;
+  en: string;
+}
+
+export class CofreError extends Error {
+  override readonly name = "CofreError";
+  readonly code: ErrorCode;
+  readonly messages: Messages;
+  /** Non-secret facts that help someone fix it (table name, key, HTTP status…). */
+  readonly details: Record<string, unknown>;
+
+  constructor(code: ErrorCode, messages: Messages, opts: { details?: Record<string, unknown>; cause?: unknown } = {}) {
+    super(messages.en, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.code = code;
+    this.messages = messages;
+    this.details = opts.details ?? {};
+  }
+
+  messageIn(locale: keyof Messages = "pt-BR") {
+    return this.messages[locale];
+  }
+
+  toJSON() {
+    return { code: this.code, message: this.messages["pt-BR"], message_en: this.messages.en, details: this.details };
+  }
+}
+
+export function isCofreError(e: unknown, code?: ErrorCode): e is CofreError {
+  return e instanceof CofreError && (code === undefined || e.code === code);
+}
+
+/** The text of any thrown value, without a stack; for wrapping driver errors into CofreError. */
+export function describeError(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  return String(e);
+}

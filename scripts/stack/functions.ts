@@ -1,0 +1,49 @@
+/**
+ * Serves each edge function as its own Deno process, unchanged, the way the edge runtime
+ * runs it: `index.ts` calls `Deno.serve`, and DENO_SERVE_ADDRESS puts it on its port.
+ */
+import { join } from "node:path";
+import { HOST, PORTS } from "./ports.ts";
+import { ROOT } from "./paths.ts";
+import { isAlive, readPid, startDaemon, stopByPid, waitFor } from "./proc.ts";
+
+export const FUNCTION_NAMES = Object.keys(PORTS.functions) as (keyof typeof PORTS.functions)[];
+const DENO = join(ROOT, "node_modules", ".bin", "deno");
+
+export function functionUrl(name: keyof typeof PORTS.functions) {
+  return `http://${HOST}:${PORTS.functions[name]}`;
+}
+
+/** The permissions a function gets locally; on Supabase the edge runtime decides. */
+export const DENO_FUNCTION_FLAGS = ["--allow-net", "--allow-env", "--allow-read", "--allow-write", "--allow-sys"];
+
+export async function up(env: Record<string, string>): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const name of FUNCTION_NAMES) {
+    const service = `function-${name}`;
+    if (!isAlive(readPid(service))) {
+      const dir = join(ROOT, "supabase", "functions", name);
+      startDaemon(service, DENO, ["run", ...DENO_FUNCTION_FLAGS, "--config", join(dir, "deno.json"), join(dir, "index.ts")], {
+        ...env,
+        SUPABASE_DB_URL: env.DATABASE_URL ?? "",
+        DENO_SERVE_ADDRESS: `tcp:${HOST}:${PORTS.functions[name]}`,
+        DENO_NO_UPDATE_CHECK: "1",
+      });
+    }
+    const url = functionUrl(name);
+    await waitFor(`function ${name}`, async () => (await fetch(url, { method: "OPTIONS" })).status > 0, 120_000);
+    out[`FUNCTION_${name.toUpperCase().replaceAll("-", "_")}_URL`] = url;
+  }
+  return out;
+}
+
+export async function down() {
+  for (const name of FUNCTION_NAMES) await stopByPid(`function-${name}`);
+}
+
+export function status() {
+  return FUNCTION_NAMES.map((name) => {
+    const pid = readPid(`function-${name}`);
+    return { name: `function ${name}`, pid, alive: isAlive(pid), url: functionUrl(name) };
+  });
+}

@@ -1,0 +1,1 @@
+Deno.serve(() => Response.json({ error: { code: "NOT_IMPLEMENTED" } }, { status: 501 }));
