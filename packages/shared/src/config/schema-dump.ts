@@ -1,0 +1,18 @@
+/** zod shape of `schema/schema.json` as read back from a backup (see sources/postgres/schema). */
+import { z } from "zod";
+
+export const SchemaObjectDoc = z.object({
+  kind: z.string(),
+  schema: z.string().nullable(),
+  name: z.string(),
+  table: z.string().nullable(),
+  section: z.enum(["pre-data", "post-data"]),
+  sql: z.string(),
+});
+
+export const SchemaDumpDoc = z.object({
+  serverVersion: z.string(),
+  schemas: z.array(z.string()),
+  objects: z.array(SchemaObjectDoc),
+});
+export type SchemaDumpDoc = z.infer<typeof SchemaDumpDoc>;

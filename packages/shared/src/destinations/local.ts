@@ -1,0 +1,208 @@
+/**
+ * Local filesystem destination (`file:///var/backups/orthoplus`). Directories 0700, files
+ * 0600 (the seed's "Permissões: 700"); a put writes a hidden temporary file, fsyncs it and
+ * renames it into place, then fsyncs the directory — so a crash never leaves a partial
+ * object under its final name.
+ */
+import { constants as fsc } from "node:fs";
+import { mkdir, open, readdir, rename, rm, rmdir, stat } from "node:fs/promises";
+import { dirname, join, relative, sep } from "node:path";
+import { randomUUID } from "node:crypto";
+import { CofreError, describeError } from "../errors.ts";
+import { assertValidKey } from "./keys.ts";
+import { runConnectionProbe } from "./probe.ts";
+import type { ByteRange, Capabilities, Destination, ListPage, ObjectInfo } from "./contract.ts";
+
+const READ_CHUNK = 1024 * 1024;
+const TEMP_MARK = ".cofre-partial-";
+
+/** Maps a filesystem error to the destination error family. */
+export function classifyFsError(e: unknown, key: string): CofreError {
+  const code = (e as { code?: string }).code;
+  const detail = { key, errno: code };
+  if (code === "ENOENT") {
+    return new CofreError("DESTINATION_NOT_FOUND", {
+      "pt-BR": `O objeto ${key} não existe no destino local.`,
+      en: `Object ${key} does not exist at the local destination.`,
+    }, { details: detail, cause: e });
+  }
+  if (code === "EACCES" || code === "EPERM" || code === "EROFS") {
+    return new CofreError("DESTINATION_PERMISSION", {
+      "pt-BR": `Sem permissão para gravar ou ler no diretório de backup (${code}). Verifique o dono e as permissões (700) do diretório.`,
+      en: `No permission to read or write the backup directory (${code}). Check the directory's owner and mode (700).`,
+    }, { details: detail, cause: e });
+  }
+  if (code === "ENOSPC" || code === "EDQUOT") {
+    return new CofreError("DESTINATION_QUOTA", {
+      "pt-BR": "Sem espaço no disco de backup. Libere espaço, reduza a retenção ou use backups incrementais e um destino na nuvem.",
+      en: "The backup disk is full. Free space, shorten retention, or use incremental backups and a cloud destination.",
+    }, { details: detail, cause: e });
+  }
+  return new CofreError("DESTINATION_IO", {
+    "pt-BR": `Erro de E/S no destino local: ${describeError(e)}`,
+    en: `I/O error at the local destination: ${describeError(e)}`,
+  }, { details: detail, cause: e });
+}
+
+export class LocalDestination implements Destination {
+  readonly kind = "local";
+  readonly capabilities: Capabilities = { rangeReads: true, resumableUploads: false, serverChecksums: [] };
+
+  constructor(readonly root: string) {}
+
+  get displaySpec() {
+    return `file://${this.root}`;
+  }
+
+  #path(key: string) {
+    assertValidKey(key);
+    return join(this.root, ...key.split("/"));
+  }
+
+  async put(key: string, body: ReadableStream<Uint8Array>): Promise<ObjectInfo> {
+    const path = this.#path(key);
+    const dir = dirname(path);
+    const temp = join(dir, `${TEMP_MARK}${randomUUID()}`);
+    let size = 0;
+    try {
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      const fh = await open(temp, fsc.O_CREAT | fsc.O_EXCL | fsc.O_WRONLY, 0o600);
+      try {
+        const reader = body.getReader();
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          let off = 0;
+          while (off < value.length) {
+            const { bytesWritten } = await fh.write(value, off, value.length - off);
+            off += bytesWritten;
+          }
+          size += value.length;
+        }
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await rename(temp, path);
+      await syncDir(dir);
+    } catch (e) {
+      await rm(temp, { force: true }).catch(() => {});
+      throw e instanceof CofreError ? e : classifyFsError(e, key);
+    }
+    return { key, size, modifiedAt: new Date() };
+  }
+
+  async get(key: string, range?: ByteRange): Promise<ReadableStream<Uint8Array>> {
+    const path = this.#path(key);
+    let fh: Awaited<ReturnType<typeof open>>;
+    try {
+      fh = await open(path, "r");
+    } catch (e) {
+      throw classifyFsError(e, key);
+    }
+    let pos = range?.offset ?? 0;
+    const end = range?.length === undefined ? Infinity : pos + range.length;
+    return new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        try {
+          const want = Math.min(READ_CHUNK, end - pos);
+          if (want <= 0) {
+            await fh.close();
+            controller.close();
+            return;
+          }
+          const buf = new Uint8Array(want);
+          const { bytesRead } = await fh.read(buf, 0, want, pos);
+          if (bytesRead === 0) {
+            await fh.close();
+            controller.close();
+            return;
+          }
+          pos += bytesRead;
+          controller.enqueue(buf.subarray(0, bytesRead));
+        } catch (e) {
+          await fh.close().catch(() => {});
+          controller.error(classifyFsError(e, key));
+        }
+      },
+      async cancel() {
+        await fh.close().catch(() => {});
+      },
+    });
+  }
+
+  async stat(key: string): Promise<ObjectInfo | null> {
+    try {
+      const s = await stat(this.#path(key));
+      return s.isFile() ? { key, size: s.size, modifiedAt: s.mtime } : null;
+    } catch (e) {
+      if ((e as { code?: string }).code === "ENOENT") return null;
+      throw classifyFsError(e, key);
+    }
+  }
+
+  async list(prefix: string, opts: { cursor?: string | null; limit?: number } = {}): Promise<ListPage> {
+    const limit = opts.limit ?? 1000;
+    const keys: string[] = [];
+    try {
+      await walk(this.root, this.root, keys);
+    } catch (e) {
+      if ((e as { code?: string }).code !== "ENOENT") throw classifyFsError(e, prefix);
+    }
+    keys.sort();
+    const after = opts.cursor ?? null;
+    const matching = keys.filter((k) => k.startsWith(prefix) && (after === null || k > after));
+    const page = matching.slice(0, limit);
+    const objects: ObjectInfo[] = [];
+    for (const key of page) {
+      const info = await this.stat(key);
+      if (info) objects.push(info);
+    }
+    return { objects, cursor: matching.length > limit ? page[page.length - 1]! : null };
+  }
+
+  async remove(key: string): Promise<void> {
+    const path = this.#path(key);
+    try {
+      await rm(path, { force: true });
+    } catch (e) {
+      throw classifyFsError(e, key);
+    }
+    // Tidy now-empty directories up to the root; a non-empty one stops the walk.
+    let dir = dirname(path);
+    while (dir.startsWith(this.root + sep) && dir !== this.root) {
+      try {
+        await rmdir(dir);
+      } catch {
+        break;
+      }
+      dir = dirname(dir);
+    }
+  }
+
+  testConnection() {
+    return runConnectionProbe(this, (e) => (e instanceof CofreError ? e : classifyFsError(e, ".probe")));
+  }
+}
+
+async function walk(root: string, dir: string, out: string[]): Promise<void> {
+  for (const d of await readdir(dir, { withFileTypes: true })) {
+    const full = join(dir, d.name);
+    if (d.isDirectory()) await walk(root, full, out);
+    else if (d.isFile() && !d.name.startsWith(TEMP_MARK)) out.push(relative(root, full).split(sep).join("/"));
+  }
+}
+
+async function syncDir(dir: string) {
+  // Directory fsync makes the rename durable; some filesystems refuse it, which is harmless.
+  try {
+    const fh = await open(dir, "r");
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    /* not supported here */
+  }
+}

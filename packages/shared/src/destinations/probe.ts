@@ -1,0 +1,82 @@
+/**
+ * The connection test every destination shares: write, read back, list and delete a small
+ * probe object, and turn the first failure into a class with the seed's troubleshooting
+ * advice ("Problemas Comuns": space, slow backups, cloud authentication).
+ */
+import { randomUUID } from "node:crypto";
+import { CofreError, type ErrorCode } from "../errors.ts";
+import { bytesStream, getBytes, type ConnectionTestClass, type ConnectionTestResult, type Destination } from "./contract.ts";
+
+const CLASS_OF: Partial<Record<ErrorCode, ConnectionTestClass>> = {
+  DESTINATION_AUTH: "authentication",
+  DESTINATION_PERMISSION: "permission",
+  DESTINATION_QUOTA: "quota",
+  DESTINATION_NOT_FOUND: "not_found",
+  DESTINATION_NETWORK: "network",
+  DESTINATION_TLS: "tls",
+  DESTINATION_HOST_KEY: "host_key",
+};
+
+export const ADVICE: Record<ConnectionTestClass, { "pt-BR": string; en: string }> = {
+  ok: { "pt-BR": "Conexão funcionando: gravação, leitura, listagem e exclusão testadas.", en: "Connection works: write, read, list and delete tested." },
+  authentication: {
+    "pt-BR": "Falha de autenticação: a chave ou o token expirou ou está errado. Gere uma nova credencial no provedor e salve-a novamente.",
+    en: "Authentication failed: the key or token expired or is wrong. Create a new credential at the provider and save it again.",
+  },
+  permission: {
+    "pt-BR": "Sem permissão: a credencial não pode gravar neste local. Conceda permissão de leitura, gravação, listagem e exclusão no bucket/pasta.",
+    en: "Permission denied: the credential cannot write here. Grant read, write, list and delete on the bucket/folder.",
+  },
+  quota: {
+    "pt-BR": "Sem espaço ou cota excedida: libere espaço, reduza a retenção, use backups incrementais ou amplie o plano de armazenamento.",
+    en: "Out of space or quota: free space, shorten retention, use incremental backups or upgrade the storage plan.",
+  },
+  not_found: {
+    "pt-BR": "Destino não encontrado: confira o bucket, a pasta ou o caminho configurado.",
+    en: "Destination not found: check the configured bucket, folder or path.",
+  },
+  network: {
+    "pt-BR": "Falha de rede ou tempo esgotado: confira o endereço, a porta e o firewall, e tente novamente.",
+    en: "Network failure or timeout: check the host, port and firewall, and try again.",
+  },
+  tls: {
+    "pt-BR": "Falha de TLS: o certificado do servidor não é confiável ou expirou.",
+    en: "TLS failure: the server's certificate is not trusted or has expired.",
+  },
+  host_key: {
+    "pt-BR": "A chave do servidor SSH é desconhecida ou mudou. Confira a impressão digital com o administrador do servidor antes de aceitá-la.",
+    en: "The SSH server's host key is unknown or changed. Check its fingerprint with the server's administrator before accepting it.",
+  },
+};
+
+export async function runConnectionProbe(
+  dest: Destination,
+  classify: (e: unknown) => CofreError,
+): Promise<ConnectionTestResult> {
+  const started = Date.now();
+  const key = `.cofre-probe/${randomUUID()}`;
+  const body = new TextEncoder().encode(`cofre connection probe ${new Date().toISOString()}\n`);
+  const result = (cls: ConnectionTestClass, extra?: string): ConnectionTestResult => ({
+    class: cls,
+    ok: cls === "ok",
+    message: extra
+      ? { "pt-BR": `${ADVICE[cls]["pt-BR"]} (${extra})`, en: `${ADVICE[cls].en} (${extra})` }
+      : ADVICE[cls],
+    elapsedMs: Date.now() - started,
+  });
+  try {
+    await dest.put(key, bytesStream(body));
+    const back = await getBytes(dest, key);
+    if (back.length !== body.length || back.some((b, i) => b !== body[i])) {
+      return result("network", "probe read back differs");
+    }
+    const page = await dest.list(".cofre-probe/");
+    if (!page.objects.some((o) => o.key === key)) return result("permission", "probe not listed");
+    await dest.remove(key);
+    return result("ok");
+  } catch (e) {
+    const err = classify(e);
+    await dest.remove(key).catch(() => {});
+    return result(CLASS_OF[err.code] ?? "network", err.code);
+  }
+}

@@ -1,0 +1,109 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { LocalDestination } from "@cofre/shared/destinations/local.ts";
+import { bytesStream, getBytes, listAll } from "@cofre/shared/destinations/contract.ts";
+import { openDestination } from "@cofre/shared/destinations/registry.ts";
+import { isCofreError } from "@cofre/shared/errors.ts";
+
+const enc = (s: string) => new TextEncoder().encode(s);
+let root = "";
+let dest: LocalDestination;
+
+beforeEach(() => {
+  root = join(mkdtempSync(join(tmpdir(), "cofre-local-")), "backups");
+  dest = new LocalDestination(root);
+});
+afterEach(() => rmSync(join(root, ".."), { recursive: true, force: true }));
+
+describe("local destination", () => {
+  it("puts, gets, ranges, stats, overwrites and removes", async () => {
+    await dest.put("a/b/clínica 🦷.txt", bytesStream(enc("0123456789")));
+    expect(new TextDecoder().decode(await getBytes(dest, "a/b/clínica 🦷.txt"))).toBe("0123456789");
+    const part = await new Response(await dest.get("a/b/clínica 🦷.txt", { offset: 3, length: 4 })).text();
+    expect(part).toBe("3456");
+    const tail = await new Response(await dest.get("a/b/clínica 🦷.txt", { offset: 8 })).text();
+    expect(tail).toBe("89");
+    expect((await dest.stat("a/b/clínica 🦷.txt"))?.size).toBe(10);
+    await dest.put("a/b/clínica 🦷.txt", bytesStream(enc("novo")));
+    expect((await dest.stat("a/b/clínica 🦷.txt"))?.size).toBe(4);
+    await dest.remove("a/b/clínica 🦷.txt");
+    await dest.remove("a/b/clínica 🦷.txt");
+    expect(await dest.stat("a/b/clínica 🦷.txt")).toBeNull();
+  });
+
+  it("creates directories 0700 and files 0600", async () => {
+    await dest.put("x/y.bin", bytesStream(enc("z")));
+    expect(statSync(join(root, "x")).mode & 0o777).toBe(0o700);
+    expect(statSync(join(root, "x", "y.bin")).mode & 0o777).toBe(0o600);
+  });
+
+  it("rejects a missing key with DESTINATION_NOT_FOUND", async () => {
+    await expect(dest.get("nope")).rejects.toSatisfy((e: unknown) => isCofreError(e, "DESTINATION_NOT_FOUND"));
+  });
+
+  it("lists in key order with paging", async () => {
+    for (const k of ["p/3", "p/1", "p/2", "q/1"]) await dest.put(k, bytesStream(enc(k)));
+    const first = await dest.list("p/", { limit: 2 });
+    expect(first.objects.map((o) => o.key)).toEqual(["p/1", "p/2"]);
+    const second = await dest.list("p/", { limit: 2, cursor: first.cursor });
+    expect(second.objects.map((o) => o.key)).toEqual(["p/3"]);
+    expect(second.cursor).toBeNull();
+    const all: string[] = [];
+    for await (const o of listAll(dest, "")) all.push(o.key);
+    expect(all).toEqual(["p/1", "p/2", "p/3", "q/1"]);
+  });
+
+  it("leaves nothing under the key when the upload fails mid-stream", async () => {
+    let sent = 0;
+    const failing = new ReadableStream<Uint8Array>({
+      pull(c) {
+        if (sent++ < 3) c.enqueue(new Uint8Array(1024));
+        else c.error(new Error("connection reset"));
+      },
+    });
+    await expect(dest.put("v/vol-00001.zip", failing)).rejects.toBeTruthy();
+    expect(await dest.stat("v/vol-00001.zip")).toBeNull();
+    expect(readdirSync(join(root, "v"))).toEqual([]);
+  });
+
+  it("refuses keys that escape the root", async () => {
+    for (const bad of ["../x", "/etc/passwd", "a/../../b", "a//b"]) {
+      await expect(dest.put(bad, bytesStream(enc("x")))).rejects.toSatisfy((e: unknown) => isCofreError(e, "INVALID_INPUT"));
+    }
+  });
+
+  it("testConnection: ok on a writable directory, and leaves no probe behind", async () => {
+    const ok = await dest.testConnection();
+    expect(ok).toMatchObject({ ok: true, class: "ok" });
+    expect(await dest.list("")).toMatchObject({ objects: [] });
+  });
+
+  it("testConnection classifies filesystem failures with the seed's advice", async () => {
+    // Fault injection: the filesystem answers with an errno, as a full or read-only disk would.
+    const failing = (code: string) =>
+      new (class extends LocalDestination {
+        override async put(): Promise<never> {
+          throw Object.assign(new Error(code), { code });
+        }
+      })(root);
+    const denied = await failing("EACCES").testConnection();
+    expect(denied).toMatchObject({ ok: false, class: "permission" });
+    expect(denied.message["pt-BR"]).toMatch(/permiss/i);
+    const full = await failing("ENOSPC").testConnection();
+    expect(full).toMatchObject({ ok: false, class: "quota" });
+    expect(full.message["pt-BR"]).toMatch(/espaço/);
+    expect(full.message.en).toMatch(/incremental/);
+  });
+});
+
+describe("destination specs", () => {
+  it("opens file:// URLs and plain paths, and names kinds not built yet", () => {
+    expect(openDestination("file:///var/backups/orthoplus").displaySpec).toBe("file:///var/backups/orthoplus");
+    expect(openDestination("/var/backups/orthoplus").kind).toBe("local");
+    expect(() => openDestination("s3://bucket/prefix")).toThrow(expect.objectContaining({ code: "DESTINATION_UNSUPPORTED" }));
+    expect(() => openDestination("gopher://x")).toThrow(expect.objectContaining({ code: "INVALID_INPUT" }));
+    expect(() => openDestination("file://host/x")).toThrow(expect.objectContaining({ code: "INVALID_INPUT" }));
+  });
+});
