@@ -1,0 +1,18 @@
+/**
+ * Where things live inside a backup's volumes. Schema and table names are percent-encoded
+ * (encodeURIComponent) so any identifier — spaces, accents, `/` — is a safe path segment;
+ * the manifest maps names back to tables, so readers never parse these paths.
+ */
+export const MANIFEST_ENTRY = "manifest.json";
+export const MANIFEST_KEY = "manifest.json";
+export const SCHEMA_JSON_ENTRY = "schema/schema.json";
+export const SCHEMA_PRE_SQL_ENTRY = "schema/pre-data.sql";
+export const SCHEMA_POST_SQL_ENTRY = "schema/post-data.sql";
+
+function segment(name: string): string {
+  return encodeURIComponent(name).replace(/^\.+/, (dots) => "%2E".repeat(dots.length));
+}
+
+export function tablePartEntry(schema: string, table: string, part: number): string {
+  return `data/${segment(schema)}/${segment(table)}/part-${String(part).padStart(5, "0")}.csv`;
+}

@@ -1,0 +1,54 @@
+/** Random access to a stored volume through a destination's ranged `get`, for the ZIP reader. */
+import { CofreError } from "../errors.ts";
+import type { Destination } from "../destinations/contract.ts";
+import type { RandomAccess } from "../format/zip/reader.ts";
+import { concatBytes } from "../format/bytes.ts";
+
+function truncated(key: string, offset: number, want: number, got: number) {
+  return new CofreError("TRUNCATED", {
+    "pt-BR": `O volume ${key} terminou antes do esperado: ele foi truncado. Use outra cópia do backup.`,
+    en: `Volume ${key} ended early: it was truncated. Use another copy of the backup.`,
+  }, { details: { key, offset, want, got } });
+}
+
+export async function destinationRandomAccess(dest: Destination, key: string, expectedSize?: number): Promise<RandomAccess> {
+  const info = await dest.stat(key);
+  if (!info) {
+    throw new CofreError("DESTINATION_NOT_FOUND", {
+      "pt-BR": `O volume ${key} não existe em ${dest.displaySpec}.`,
+      en: `Volume ${key} does not exist at ${dest.displaySpec}.`,
+    }, { details: { key } });
+  }
+  if (expectedSize !== undefined && info.size !== expectedSize) {
+    if (info.size < expectedSize) throw truncated(key, 0, expectedSize, info.size);
+    throw new CofreError("INTEGRITY_MISMATCH", {
+      "pt-BR": `O volume ${key} tem ${info.size} bytes, mas o manifesto registra ${expectedSize}: ele foi alterado.`,
+      en: `Volume ${key} has ${info.size} bytes but the manifest records ${expectedSize}: it was altered.`,
+    }, { details: { key, size: info.size, expectedSize } });
+  }
+  async function* stream(offset: number, length: number): AsyncGenerator<Uint8Array> {
+    if (length === 0) return;
+    const reader = (await dest.get(key, { offset, length })).getReader();
+    let got = 0;
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        got += value.length;
+        yield value;
+      }
+    } finally {
+      reader.releaseLock();
+    }
+    if (got !== length) throw truncated(key, offset, length, got);
+  }
+  return {
+    size: info.size,
+    stream,
+    async read(offset, length) {
+      const parts: Uint8Array[] = [];
+      for await (const c of stream(offset, length)) parts.push(c);
+      return concatBytes(parts);
+    },
+  };
+}
