@@ -36,16 +36,21 @@ if (( checked == 0 )); then
   exit 1
 fi
 
-# 2. deno test. Read: the tests and .stack/env; net: only the stack on 127.0.0.1.
+# 2. deno test. Read: the repository and the temp dir; write: the temp dir (backups the
+#    tests make); net: only loopback (postgres.js under Deno also asks for "localhost");
+#    env: the functions read their settings.
+TMP_BASE="${TMPDIR:-/tmp}"
 report="$(mktemp)"
 trap 'rm -f "$report"' EXIT
 echo "== deno test supabase/functions/tests"
 set +e
 "$DENO" test \
   --config "$FUNCTIONS/tests/deno.json" \
-  --allow-read="$ROOT" \
-  --allow-net=127.0.0.1 \
-  --allow-env=COFRE_SKIP_STACK_TESTS \
+  --allow-read="$ROOT,$TMP_BASE" \
+  --allow-write="$TMP_BASE" \
+  --allow-net=127.0.0.1,localhost \
+  --allow-env \
+  --allow-sys \
   --junit-path="$report" \
   "$FUNCTIONS/tests/"
 status=$?

@@ -37,8 +37,9 @@ export async function up(env: Record<string, string>): Promise<Record<string, st
   return out;
 }
 
-export async function down() {
-  for (const name of FUNCTION_NAMES) await stopByPid(`function-${name}`);
+/** Stops the functions whose status name `wanted` accepts (all by default). */
+export async function down(wanted: (statusName: string) => boolean = () => true) {
+  for (const name of FUNCTION_NAMES) if (wanted(`function ${name}`)) await stopByPid(`function-${name}`);
 }
 
 export function status() {
