@@ -1,1 +1,3 @@
-Deno.serve(() => Response.json({ error: { code: "NOT_IMPLEMENTED" } }, { status: 501 }));
+import { handler } from "./handler.ts";
+
+Deno.serve(handler);
