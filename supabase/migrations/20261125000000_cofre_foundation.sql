@@ -6,5 +6,5 @@ create extension if not exists pg_cron with schema pg_catalog;
 
 -- Cofre's internals live in a private schema that is never exposed through the API.
 create schema if not exists cofre_private;
-comment on schema cofre_private is 'Cofre internals (not exposed through PostgREST). RPCs live in public.';
+comment on schema cofre_private is 'Cofre internals (not exposed through PostgREST). The API lives in schema cofre.';
 revoke all on schema cofre_private from public;
