@@ -17,7 +17,7 @@ APT_PACKAGES=(
   vsftpd openssh-server
   chromium
   unzip p7zip-full
-  ca-certificates procps
+  ca-certificates procps time
 )
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

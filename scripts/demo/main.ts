@@ -19,7 +19,7 @@ function step(title: string) {
 }
 
 function cofre(args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { stdio: "inherit" });
+  const r = spawnSync(CLI, args, { stdio: "inherit" });
   if (r.status !== 0) throw new Error(`cofre ${args[0]} failed (exit ${r.status})`);
 }
 

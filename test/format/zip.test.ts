@@ -23,12 +23,12 @@ function memoryAccess(bytes: Uint8Array, chunk = 7919): RandomAccess {
   };
 }
 
-async function buildZip(entries: [string, Uint8Array, "store" | "deflate"][]) {
+async function buildZip(entries: [string, Uint8Array, "store" | "deflate"][], engine: "zlib" | "fflate" = "zlib") {
   const out: Uint8Array[] = [];
   const zip = new ZipWriter({ write: async (c) => void out.push(c.slice()) });
   const infos = [];
   for (const [name, data, method] of entries) {
-    const w = await zip.openEntry(name, { method, modified: new Date("2026-11-25T02:00:00Z") });
+    const w = await zip.openEntry(name, { method, engine, modified: new Date("2026-11-25T02:00:00Z") });
     for (let o = 0; o < data.length; o += 10_000) await w.write(data.subarray(o, o + 10_000));
     infos.push(await w.close());
   }
@@ -46,7 +46,7 @@ function pseudoRandom(n: number, seed = 1) {
   const b = new Uint8Array(n);
   let x = seed;
   for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
     b[i] = x >>> 24;
   }
   return b;
@@ -77,8 +77,8 @@ describe("ZIP writer and reader", () => {
     expect((await readAll(reader, "vazio.txt")).length).toBe(0);
   });
 
-  it("writes archives that Info-ZIP unzip and 7-Zip accept", async () => {
-    const { bytes } = await buildZip([["a/ação.csv", text, "deflate"], ["b.bin", binary, "store"]]);
+  it.each(["zlib", "fflate"] as const)("writes archives that Info-ZIP unzip and 7-Zip accept (deflate by %s)", async (engine) => {
+    const { bytes } = await buildZip([["a/ação.csv", text, "deflate"], ["b.bin", binary, "store"]], engine);
     const dir = mkdtempSync(join(tmpdir(), "cofre-zip-"));
     const file = join(dir, "v.zip");
     writeFileSync(file, bytes);
@@ -86,6 +86,23 @@ describe("ZIP writer and reader", () => {
     execFileSync("7z", ["t", file], { encoding: "utf8" });
     execFileSync("unzip", ["-q", file, "-d", join(dir, "out")]);
     expect(readFileSync(join(dir, "out", "a", "ação.csv"))).toEqual(Buffer.from(text));
+  });
+
+  it("auto method: stores content that is already compressed (by its bytes, not its name), deflates the rest", async () => {
+    const jpeg = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, ...pseudoRandom(5000, 7)]);
+    const out: Uint8Array[] = [];
+    const zip = new ZipWriter({ write: async (c) => void out.push(c.slice()) });
+    const infos = [];
+    for (const [name, data] of [["raio-x.dat", jpeg], ["ruido.csv", binary], ["tabela.bin", text], ["vazio", new Uint8Array(0)]] as const) {
+      const w = await zip.openEntry(name, { method: "auto" });
+      for (let o = 0; o < data.length; o += 1000) await w.write(data.subarray(o, o + 1000));
+      infos.push(await w.close());
+    }
+    await zip.finish();
+    expect(infos.map((i) => i.method)).toEqual(["store", "store", "deflate", "deflate"]);
+    const reader = await ZipReader.open(memoryAccess(concatBytes(out)));
+    expect(await readAll(reader, "raio-x.dat")).toEqual(jpeg);
+    expect(await readAll(reader, "tabela.bin")).toEqual(text);
   });
 
   it("detects a flipped bit in entry data as INTEGRITY_MISMATCH", async () => {

@@ -6,7 +6,7 @@ const BIN = join(ROOT, "packages", "cli", "bin", "cofre.mjs");
 
 /** Runs the real `cofre` command line (as `npx cofre` would) and returns what it printed. */
 export function cofre(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
+  const r = spawnSync(BIN, args, {
     encoding: "utf8",
     env: { ...process.env, COFRE_LANG: "pt-BR", ...env },
     timeout: 300_000,

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 
 /** Thrown for a wrong command line; main prints it with the usage and exits 2. */
@@ -32,4 +33,38 @@ export function parseIntIn(text: string | undefined, flag: string, min: number, 
   const n = Number(text);
   if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${flag} must be an integer from ${min} to ${max}`);
   return n;
+}
+
+/** The passphrase options every command that reads or writes encrypted backups takes. */
+export const PASSPHRASE_OPTIONS = {
+  "passphrase-env": { type: "string" },
+  "passphrase-file": { type: "string" },
+} as const;
+
+/**
+ * The passphrase from `--passphrase-env VAR` (the variable's value) or `--passphrase-file F`
+ * (the file's first line). Never from the command line itself: it would show in `ps` and in
+ * shell history.
+ */
+export function readPassphrase(values: { "passphrase-env"?: string; "passphrase-file"?: string }): string | undefined {
+  const env = values["passphrase-env"];
+  const file = values["passphrase-file"];
+  if (env !== undefined && file !== undefined) throw new UsageError("use --passphrase-env or --passphrase-file, not both");
+  if (env !== undefined) {
+    const v = process.env[env];
+    if (v === undefined || v === "") throw new UsageError(`--passphrase-env: variable ${env} is not set`);
+    return v;
+  }
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch {
+      throw new UsageError(`--passphrase-file: cannot read ${file}`);
+    }
+    const line = text.split(/\r?\n/)[0] ?? "";
+    if (line === "") throw new UsageError(`--passphrase-file: ${file} is empty`);
+    return line;
+  }
+  return undefined;
 }

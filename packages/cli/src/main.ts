@@ -8,11 +8,15 @@ import { detectLocale, t, type Locale } from "./i18n.ts";
 import { BACKUP_USAGE, backupCommand } from "./commands/backup.ts";
 import { RESTORE_USAGE, restoreCommand } from "./commands/restore.ts";
 import { LS_USAGE, lsCommand } from "./commands/ls.ts";
+import { DECRYPT_USAGE, decryptCommand } from "./commands/decrypt.ts";
+import { VERIFY_USAGE, verifyCommand } from "./commands/verify.ts";
 
 const COMMANDS: Record<string, { usage: string; run: (argv: string[], locale: Locale) => Promise<number> }> = {
   backup: { usage: BACKUP_USAGE, run: backupCommand },
   restore: { usage: RESTORE_USAGE, run: restoreCommand },
   ls: { usage: LS_USAGE, run: lsCommand },
+  verify: { usage: VERIFY_USAGE, run: verifyCommand },
+  decrypt: { usage: DECRYPT_USAGE, run: decryptCommand },
 };
 
 function usage(locale: Locale): string {

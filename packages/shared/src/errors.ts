@@ -28,6 +28,8 @@ export const ErrorCode = {
   SOURCE_QUERY: "SOURCE_QUERY",
   RESTORE_TARGET_NOT_EMPTY: "RESTORE_TARGET_NOT_EMPTY",
   RESTORE_FAILED: "RESTORE_FAILED",
+  PASSPHRASE_REQUIRED: "PASSPHRASE_REQUIRED",
+  WRONG_PASSPHRASE: "WRONG_PASSPHRASE",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

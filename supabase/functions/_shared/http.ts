@@ -165,6 +165,9 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = Object.freeze({
   CORRUPT_ARCHIVE: 422,
   TRUNCATED: 422,
   UNSUPPORTED_VERSION: 422,
+  WRONG_PASSPHRASE: 422,
+  PASSPHRASE_REQUIRED: 422,
+  RESTORE_FAILED: 422,
 });
 
 /** What `errorResponseFrom` recognises: `CofreError`, checked by shape (no import of the core). */

@@ -1,15 +1,31 @@
 /**
- * `restore` — not implemented yet. Every POST answers 501 NOT_IMPLEMENTED (never a fake
- * success); OPTIONS gets the CORS preflight; other methods 405.
+ * `restore` — restores a backup from the named destination into this project's database
+ * (SUPABASE_DB_URL), with the same core as `cofre restore`: one transaction, every entry
+ * verified, refused when the backed-up schemas already hold tables. Encrypted backups open
+ * with the COFRE_BACKUP_PASSPHRASE secret. Callers: the service role only, until restores
+ * with a dry run and per-user RLS arrive.
  */
-import { type Handler, notImplemented, postHandler } from "../_shared/http.ts";
+import { RunRestoreRequest } from "../../../packages/shared/src/config/run-request.ts";
+import { runRestore } from "../../../packages/shared/src/engine/restore.ts";
+import { openDestination } from "../../../packages/shared/src/destinations/registry.ts";
+import { type Handler, jsonResponse, parseJsonBody, postHandler } from "../_shared/http.ts";
+import { requireServiceRole } from "../_shared/auth.ts";
+import { type FunctionEnv, functionEnv, requireDatabaseUrl } from "../_shared/env.ts";
 
-export const handler: Handler = postHandler(() =>
-  notImplemented(
-    {
-      "pt-BR": "A restauração de backups chega em uma próxima versão do Cofre. Nada foi executado.",
-      en: "Restoring backups arrives in a later release of Cofre. Nothing was done.",
-    },
-    { function: "restore" },
-  )
-);
+export function makeHandler(env: FunctionEnv): Handler {
+  return postHandler(async (req) => {
+    const denied = requireServiceRole(req, env.serviceRoleKey);
+    if (denied) return denied;
+    const parsed = await parseJsonBody(req, RunRestoreRequest);
+    if (!parsed.ok) return parsed.response;
+    const summary = await runRestore({
+      destination: openDestination(parsed.data.destination),
+      backupId: parsed.data.backupId,
+      targetUrl: requireDatabaseUrl(env.databaseUrl),
+      passphrase: env.passphrase,
+    });
+    return jsonResponse({ restore: summary });
+  });
+}
+
+export const handler: Handler = makeHandler(functionEnv());

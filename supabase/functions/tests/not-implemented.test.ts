@@ -1,17 +1,15 @@
 /**
- * The three functions that do nothing yet (`restore`, `verify-integrity`,
+ * The functions that do nothing yet (`verify-integrity`,
  * `scheduled-cleanup`): called directly, each answers POST with 501 NOT_IMPLEMENTED and both
  * messages, OPTIONS with the CORS preflight, and other methods with 405.
  */
 import assert from "node:assert/strict";
-import { handler as restore } from "../restore/handler.ts";
 import { handler as verifyIntegrity } from "../verify-integrity/handler.ts";
 import { handler as scheduledCleanup } from "../scheduled-cleanup/handler.ts";
 import { type ErrorBody } from "../_shared/http.ts";
 import { assertCorsHeaders, assertErrorBody } from "./support.ts";
 
 const FUNCTIONS = [
-  { name: "restore", handler: restore },
   { name: "verify-integrity", handler: verifyIntegrity },
   { name: "scheduled-cleanup", handler: scheduledCleanup },
 ] as const;

@@ -8,7 +8,6 @@ import type { ErrorBody } from "../_shared/http.ts";
 import { assertCorsHeaders, assertErrorBody, readStackEnv } from "./support.ts";
 
 const NOT_IMPLEMENTED = [
-  ["restore", "FUNCTION_RESTORE_URL"],
   ["verify-integrity", "FUNCTION_VERIFY_INTEGRITY_URL"],
   ["scheduled-cleanup", "FUNCTION_SCHEDULED_CLEANUP_URL"],
 ] as const;

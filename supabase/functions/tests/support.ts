@@ -42,3 +42,38 @@ export async function readStackEnv(): Promise<Record<string, string> | null> {
   }
   return env;
 }
+
+/**
+ * Runs `fn` with a fresh database `name` on the stack's cluster (created from `setupSql`),
+ * dropped afterwards. `supabaseShape` applies the stack's Supabase-compatibility bootstrap.
+ */
+export async function withScratchDb<T>(
+  name: string,
+  setupSql: string,
+  fn: (url: string) => Promise<T>,
+  opts: { supabaseShape?: boolean } = {},
+): Promise<T> {
+  const { default: postgres } = await import("postgres");
+  const env = await readStackEnv();
+  if (!env?.DATABASE_URL) throw new Error("the local stack is not running: npm run stack:up");
+  const admin = postgres(env.DATABASE_URL, { max: 1, onnotice: () => {} });
+  const url = new URL(env.DATABASE_URL);
+  url.pathname = `/${name}`;
+  try {
+    await admin.unsafe(`drop database if exists ${name} with (force)`);
+    await admin.unsafe(`create database ${name}`);
+    const db = postgres(url.toString(), { max: 1, onnotice: () => {} });
+    try {
+      if (opts.supabaseShape) {
+        await db.unsafe(await Deno.readTextFile(new URL("../../../scripts/stack/sql/supabase-compat.sql", import.meta.url)));
+      }
+      if (setupSql) await db.unsafe(setupSql);
+    } finally {
+      await db.end();
+    }
+    return await fn(url.toString());
+  } finally {
+    await admin.unsafe(`drop database if exists ${name} with (force)`);
+    await admin.end();
+  }
+}

@@ -1,11 +1,11 @@
 import { runBackup, type BackupProgress, type BackupSummary } from "@cofre/shared/engine/backup.ts";
 import { openDestination } from "@cofre/shared/destinations/registry.ts";
-import { parse, parseIntIn, parseSize, required } from "../args.ts";
+import { parse, parseIntIn, parseSize, PASSPHRASE_OPTIONS, readPassphrase, required } from "../args.ts";
 import { formatBytes, formatDuration, formatNumber, t, type Locale } from "../i18n.ts";
 import { ProgressLine } from "../progress.ts";
 
 export const BACKUP_USAGE =
-  "cofre backup --db <postgres-url> --to <destination> [--schema s]… [--exclude pattern]… [--no-default-excludes] [--level 0-9] [--volume-size 64MiB] [--json]";
+  "cofre backup --db <postgres-url> --to <destination> [--schema s]… [--exclude pattern]… [--no-default-excludes] [--level 0-9] [--volume-size 64MiB] [--passphrase-env VAR | --passphrase-file F] [--json]";
 
 export async function backupCommand(argv: string[], locale: Locale): Promise<number> {
   const { values } = parse(argv, {
@@ -17,6 +17,7 @@ export async function backupCommand(argv: string[], locale: Locale): Promise<num
     level: { type: "string" },
     "volume-size": { type: "string" },
     json: { type: "boolean" },
+    ...PASSPHRASE_OPTIONS,
   });
   const sourceUrl = values.db ?? process.env.DATABASE_URL;
   const destination = openDestination(required(values.to, "--to"));
@@ -29,6 +30,7 @@ export async function backupCommand(argv: string[], locale: Locale): Promise<num
     noDefaultExcludes: values["no-default-excludes"],
     compressionLevel: parseIntIn(values.level, "--level", 0, 9),
     volumeSize: values["volume-size"] ? parseSize(values["volume-size"], "--volume-size") : undefined,
+    passphrase: readPassphrase(values),
     onProgress: (p) => progress.update(describeProgress(p, locale), p.phase !== "data"),
   });
   progress.done();
@@ -57,11 +59,12 @@ function printSummary(s: BackupSummary, locale: Locale) {
     `  ${t(locale, "linhas", "rows")}:  ${formatNumber(s.rows, locale)}`,
     `  ${t(locale, "lido", "read")}:  ${formatBytes(s.bytesIn, locale)}  →  ${t(locale, "gravado", "stored")}: ${formatBytes(s.bytesOut, locale)}` +
       `  (${t(locale, "compressão", "compression")} ${formatNumber(s.compressionRatio, locale, 2)}×, −${formatNumber(reduction, locale, 0)} %)`,
-    `  volumes:  ${s.volumes}`,
+    `  volumes:  ${s.volumes}${s.encrypted ? t(locale, " (criptografados, AES-256-GCM)", " (encrypted, AES-256-GCM)") : ""}`,
     `  ${t(locale, "duração", "duration")}:  ${formatDuration(s.durationMs, locale)}`,
   ];
   if (s.excluded.length) {
     lines.push(`  ${t(locale, "dados excluídos", "data excluded")}:  ${s.excluded.map((e) => `${e.schema}.${e.name}`).join(", ")}`);
   }
+  for (const w of s.warnings) lines.push(`  ${t(locale, "aviso", "warning")}: ${w}`);
   console.log(lines.join("\n"));
 }

@@ -1,10 +1,10 @@
 import { runRestore, type RestoreProgress, type RestoreSummary } from "@cofre/shared/engine/restore.ts";
 import { openDestination } from "@cofre/shared/destinations/registry.ts";
-import { parse, required } from "../args.ts";
+import { parse, PASSPHRASE_OPTIONS, readPassphrase, required } from "../args.ts";
 import { formatBytes, formatDuration, formatNumber, t, type Locale } from "../i18n.ts";
 import { ProgressLine } from "../progress.ts";
 
-export const RESTORE_USAGE = "cofre restore --from <destination> --backup <id|latest> --db <target-postgres-url> [--json]";
+export const RESTORE_USAGE = "cofre restore --from <destination> --backup <id|latest> --db <target-postgres-url> [--passphrase-env VAR | --passphrase-file F] [--json]";
 
 export async function restoreCommand(argv: string[], locale: Locale): Promise<number> {
   const { values } = parse(argv, {
@@ -12,12 +12,14 @@ export async function restoreCommand(argv: string[], locale: Locale): Promise<nu
     backup: { type: "string" },
     db: { type: "string" },
     json: { type: "boolean" },
+    ...PASSPHRASE_OPTIONS,
   });
   const progress = new ProgressLine();
   const summary = await runRestore({
     destination: openDestination(required(values.from, "--from")),
     backupId: required(values.backup, "--backup"),
     targetUrl: required(values.db, "--db"),
+    passphrase: readPassphrase(values),
     onProgress: (p) => progress.update(describeProgress(p, locale), p.phase !== "data"),
   });
   progress.done();

@@ -56,12 +56,21 @@ export const SequenceRecord = z.object({
 export type SequenceRecord = z.infer<typeof SequenceRecord>;
 
 export const VolumeRecord = z.object({
-  name: z.string().regex(/^vol-\d{5}\.zip$/),
+  name: z.string().regex(/^vol-\d{5}\.zip(\.cofre)?$/),
   size: z.number().int().nonnegative(),
   sha256: hex(64),
   md5: hex(32),
 });
 export type VolumeRecord = z.infer<typeof VolumeRecord>;
+
+/** The encryption container's name and key derivation (format/crypto, docs/format.md). */
+export const ENCRYPTION_CONTAINER = "cofre-encrypted/v1";
+export const EncryptionRecord = z.object({
+  container: z.literal(ENCRYPTION_CONTAINER),
+  kdf: z.literal("pbkdf2-hmac-sha256"),
+  iterations: z.number().int().min(100_000),
+});
+export type EncryptionRecord = z.infer<typeof EncryptionRecord>;
 
 export const BackupManifest = z.object({
   format: z.literal(FORMAT_NAME),
@@ -81,6 +90,8 @@ export const BackupManifest = z.object({
   /** The point the backup is consistent at: one REPEATABLE READ snapshot. */
   consistency: z.object({ snapshot: z.string(), lsn: z.string().nullable(), at: isoDate }),
   compression: z.object({ method: z.literal("deflate"), level: z.number().int().min(0).max(9) }),
+  /** Null for a plaintext backup. */
+  encryption: EncryptionRecord.nullable().default(null),
   schema: z.object({ objects: z.number().int().nonnegative(), entries: z.array(z.string()) }),
   tables: z.array(TableRecord),
   sequences: z.array(SequenceRecord),
@@ -94,3 +105,26 @@ export const BackupManifest = z.object({
   }),
 });
 export type BackupManifest = z.infer<typeof BackupManifest>;
+
+/**
+ * `manifest.json` of an ENCRYPTED backup: what can be known without the passphrase — enough
+ * to list the backup and to check every stored object's size, SHA-256 and MD5. The full
+ * manifest is sealed in `manifest.json.cofre`, described by `sealedManifest`.
+ */
+export const ManifestEnvelope = z.object({
+  format: z.literal(FORMAT_NAME),
+  version: z.literal(FORMAT_VERSION),
+  backupId: BackupId,
+  type: BackupType,
+  parentId: BackupId.nullable(),
+  createdAt: isoDate,
+  encryption: EncryptionRecord,
+  volumes: z.array(VolumeRecord),
+  sealedManifest: z.object({
+    name: z.literal("manifest.json.cofre"),
+    size: z.number().int().nonnegative(),
+    sha256: hex(64),
+    md5: hex(32),
+  }),
+});
+export type ManifestEnvelope = z.infer<typeof ManifestEnvelope>;

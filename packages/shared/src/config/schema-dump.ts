@@ -13,6 +13,10 @@ export const SchemaObjectDoc = z.object({
 export const SchemaDumpDoc = z.object({
   serverVersion: z.string(),
   schemas: z.array(z.string()),
+  /** What the target must already have (e.g. "function auth.uid()"). */
+  requires: z.array(z.string()).default([]),
+  /** Objects in scope the dump could not reproduce, said out loud. */
+  warnings: z.array(z.string()).default([]),
   objects: z.array(SchemaObjectDoc),
 });
 export type SchemaDumpDoc = z.infer<typeof SchemaDumpDoc>;

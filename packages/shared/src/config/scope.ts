@@ -9,7 +9,7 @@ export const SYSTEM_SCHEMAS: readonly string[] = [
   "pg_catalog", "information_schema", "pg_toast",
   "auth", "storage", "realtime", "_realtime", "supabase_functions", "supabase_migrations",
   "vault", "extensions", "graphql", "graphql_public", "pgsodium", "pgsodium_masks", "net",
-  "cron", "pgbouncer", "_analytics", "pgtle", "pgmq", "cofre_private",
+  "cron", "pgbouncer", "_analytics", "pgtle", "pgmq", "cofre", "cofre_private",
 ];
 
 export function isSystemSchema(name: string): boolean {

@@ -13,7 +13,7 @@ import { assertValidKey } from "./keys.ts";
 import { runConnectionProbe } from "./probe.ts";
 import type { ByteRange, Capabilities, Destination, ListPage, ObjectInfo } from "./contract.ts";
 
-const READ_CHUNK = 1024 * 1024;
+const READ_CHUNK = 256 * 1024;
 const TEMP_MARK = ".cofre-partial-";
 
 /** Maps a filesystem error to the destination error family. */

@@ -6,10 +6,12 @@
  */
 import { CofreError, describeError } from "../errors.ts";
 import {
-  BackupManifest, FORMAT_NAME, FORMAT_VERSION, type TableRecord,
+  BackupManifest, ENCRYPTION_CONTAINER, FORMAT_NAME, FORMAT_VERSION, ManifestEnvelope, type EncryptionRecord,
+  type TableRecord,
 } from "../config/manifest.ts";
+import { createBackupKey, encryptStream } from "../format/crypto/mod.ts";
 import { DEFAULT_EXCLUDES, isSystemSchema, matchExclusion } from "../config/scope.ts";
-import { bytesStream, type Destination } from "../destinations/contract.ts";
+import type { Destination } from "../destinations/contract.ts";
 import { blockRanges, copyOut, listReferencedSystemTables, listTables, readSequences, type TableInfo } from "../sources/postgres/data.ts";
 import { connect, connectionError, describeDatabase, isConnectionFailure } from "../sources/postgres/connect.ts";
 import { CsvRecordCounter } from "../sources/postgres/csv.ts";
@@ -18,8 +20,10 @@ import type { Db } from "../sources/postgres/db.ts";
 import { COFRE_VERSION } from "../version.ts";
 import { newBackupId } from "./backup-id.ts";
 import {
-  MANIFEST_ENTRY, MANIFEST_KEY, SCHEMA_JSON_ENTRY, SCHEMA_POST_SQL_ENTRY, SCHEMA_PRE_SQL_ENTRY, tablePartEntry,
+  MANIFEST_ENTRY, MANIFEST_KEY, SCHEMA_JSON_ENTRY, SCHEMA_POST_SQL_ENTRY, SCHEMA_PRE_SQL_ENTRY, SEALED_MANIFEST_KEY,
+  tablePartEntry,
 } from "./entry-names.ts";
+import { putObject, type Sealer } from "./upload.ts";
 import { VolumeSetWriter } from "./volume-set.ts";
 import { listBackupObjects } from "./catalog.ts";
 
@@ -42,6 +46,10 @@ export interface BackupOptions {
   /** Heap bytes of a table per CSV part; default 64 MiB. */
   partSize?: number;
   onProgress?: (p: BackupProgress) => void;
+  /** Encrypts every stored object (format/crypto) when set. Never logged or stored. */
+  passphrase?: string;
+  /** PBKDF2 iterations for a new backup key; default the container's (600,000). */
+  kdfIterations?: number;
   /** Fixed creation time (tests and vectors); default now. */
   now?: Date;
 }
@@ -66,9 +74,12 @@ export interface BackupSummary {
   /** bytesIn / bytesOut. */
   compressionRatio: number;
   volumes: number;
+  encrypted: boolean;
   durationMs: number;
   excluded: { schema: string; name: string; reason: string }[];
   schemas: string[];
+  /** Objects in scope the schema dump could not reproduce (see schema/unsupported.ts). */
+  warnings: string[];
 }
 
 async function defaultSchemas(db: Db): Promise<string[]> {
@@ -95,9 +106,14 @@ export async function runBackup(opts: BackupOptions): Promise<BackupSummary> {
   const createdAt = opts.now ?? new Date();
   const backupId = newBackupId(createdAt);
   const level = opts.compressionLevel ?? 6;
+  const key = opts.passphrase === undefined ? null : await createBackupKey(opts.passphrase, { iterations: opts.kdfIterations });
+  const seal: Sealer | undefined = key ? () => encryptStream(key) : undefined;
+  const encryption: EncryptionRecord | null = key
+    ? { container: ENCRYPTION_CONTAINER, kdf: "pbkdf2-hmac-sha256", iterations: key.iterations }
+    : null;
   const writer = new VolumeSetWriter(opts.destination, backupId, opts.volumeSize ?? 64 * MiB, {
-    method: "deflate", level, modified: createdAt,
-  });
+    method: "auto", level, modified: createdAt,
+  }, seal);
   const blocksPerPart = Math.max(1, Math.floor((opts.partSize ?? 64 * MiB) / BLOCK_SIZE));
   const patterns = [...(opts.noDefaultExcludes ? [] : DEFAULT_EXCLUDES), ...(opts.exclude ?? [])];
   const sql = connect(opts.sourceUrl);
@@ -176,6 +192,7 @@ export async function runBackup(opts: BackupOptions): Promise<BackupSummary> {
         },
         consistency: { snapshot: point!.snapshot, lsn: point!.lsn, at: new Date(point!.at).toISOString() },
         compression: { method: "deflate", level },
+        encryption,
         schema: { objects: schemaDump.objects.length, entries: [SCHEMA_JSON_ENTRY, SCHEMA_PRE_SQL_ENTRY, SCHEMA_POST_SQL_ENTRY] },
         tables: tableRecords,
         sequences,
@@ -187,8 +204,20 @@ export async function runBackup(opts: BackupOptions): Promise<BackupSummary> {
       await writer.addEntry(MANIFEST_ENTRY, encoder.encode(JSON.stringify(BackupManifest.parse(content), null, 2)));
       const volumes = await writer.finish();
       const full = BackupManifest.parse({ ...content, entries: [...writer.entries], volumes });
-      await opts.destination.put(`${backupId}/${MANIFEST_KEY}`, bytesStream(encoder.encode(JSON.stringify(full, null, 2))));
-      return { full, excluded, schemas };
+      const fullBytes = encoder.encode(JSON.stringify(full, null, 2));
+      // The top-level manifest goes last: until it exists the backup is incomplete.
+      if (seal && encryption) {
+        const sealed = await putObject(opts.destination, `${backupId}/${SEALED_MANIFEST_KEY}`, fullBytes, seal);
+        const envelope = ManifestEnvelope.parse({
+          format: FORMAT_NAME, version: FORMAT_VERSION, backupId, type: full.type, parentId: full.parentId,
+          createdAt: full.createdAt, encryption, volumes,
+          sealedManifest: { name: SEALED_MANIFEST_KEY, size: sealed.size, sha256: sealed.sha256, md5: sealed.md5 },
+        });
+        await putObject(opts.destination, `${backupId}/${MANIFEST_KEY}`, encoder.encode(JSON.stringify(envelope, null, 2)));
+      } else {
+        await putObject(opts.destination, `${backupId}/${MANIFEST_KEY}`, fullBytes);
+      }
+      return { full, excluded, schemas, warnings: schemaDump.warnings };
     });
 
     const bytesOut = writer.volumes.reduce((n, v) => n + v.size, 0);
@@ -202,9 +231,11 @@ export async function runBackup(opts: BackupOptions): Promise<BackupSummary> {
       bytesOut,
       compressionRatio: bytesOut > 0 ? bytesIn / bytesOut : 0,
       volumes: writer.volumes.length,
+      encrypted: key !== null,
       durationMs: Date.now() - started,
       excluded: manifest.excluded,
       schemas: manifest.schemas,
+      warnings: manifest.warnings,
     };
   } catch (e) {
     await writer.abort(e);

@@ -4,7 +4,15 @@
  * the manifest maps names back to tables, so readers never parse these paths.
  */
 export const MANIFEST_ENTRY = "manifest.json";
+/** The backup's top-level manifest: the completion marker (see config/manifest.ts). */
 export const MANIFEST_KEY = "manifest.json";
+/** An encrypted backup's full manifest, sealed; `manifest.json` is then its envelope. */
+export const SEALED_MANIFEST_KEY = "manifest.json.cofre";
+
+/** `vol-00001.zip`, or `vol-00001.zip.cofre` when the volume is encrypted. */
+export function volumeName(index: number, sealed = false): string {
+  return `vol-${String(index).padStart(5, "0")}.zip${sealed ? ".cofre" : ""}`;
+}
 export const SCHEMA_JSON_ENTRY = "schema/schema.json";
 export const SCHEMA_PRE_SQL_ENTRY = "schema/pre-data.sql";
 export const SCHEMA_POST_SQL_ENTRY = "schema/post-data.sql";

@@ -17,7 +17,8 @@ import { connect, connectionError, describeDatabase, isConnectionFailure } from 
 import { CsvRecordCounter } from "../sources/postgres/csv.ts";
 import { RESTORE_PREAMBLE } from "../sources/postgres/schema/mod.ts";
 import { qualified, type Db } from "../sources/postgres/db.ts";
-import { readManifest, resolveBackupId } from "./catalog.ts";
+import { readManifest, resolveBackupId, type BackupSecrets } from "./catalog.ts";
+import { decryptingRandomAccess, KeyCache } from "../format/crypto/mod.ts";
 import { SCHEMA_JSON_ENTRY } from "./entry-names.ts";
 import { destinationRandomAccess } from "./volume-access.ts";
 
@@ -26,6 +27,8 @@ export interface RestoreOptions {
   /** A backup id or `latest`. */
   backupId: string;
   targetUrl: string;
+  /** Opens an encrypted backup. */
+  passphrase?: string;
   onProgress?: (p: RestoreProgress) => void;
 }
 
@@ -61,11 +64,13 @@ function mismatch(what: string, details: Record<string, unknown>) {
 }
 
 /** Opens every volume's directory and checks it lists each entry as the manifest does. */
-async function openVolumes(dest: Destination, manifest: BackupManifest) {
+async function openVolumes(dest: Destination, manifest: BackupManifest, secrets: BackupSecrets) {
   const volumes = manifest.volumes ?? [];
   const readers = new Map<number, ZipReader>();
   for (const [i, v] of volumes.entries()) {
-    readers.set(i + 1, await ZipReader.open(await destinationRandomAccess(dest, `${manifest.backupId}/${v.name}`, v.size)));
+    const stored = await destinationRandomAccess(dest, `${manifest.backupId}/${v.name}`, v.size);
+    const plain = manifest.encryption ? await decryptingRandomAccess(stored, secrets.passphrase ?? "", secrets.keyCache) : stored;
+    readers.set(i + 1, await ZipReader.open(plain));
   }
   const located = new Map<string, { reader: ZipReader; entry: ZipEntry; sha256: string }>();
   for (const e of manifest.entries) {
@@ -137,8 +142,9 @@ async function applyObject(tx: Db, obj: SchemaDump["objects"][number], warnings:
 export async function runRestore(opts: RestoreOptions): Promise<RestoreSummary> {
   const started = Date.now();
   const backupId = await resolveBackupId(opts.destination, opts.backupId);
-  const manifest = await readManifest(opts.destination, backupId);
-  const entries = await openVolumes(opts.destination, manifest);
+  const secrets: BackupSecrets = { passphrase: opts.passphrase, keyCache: new KeyCache() };
+  const manifest = await readManifest(opts.destination, backupId, secrets);
+  const entries = await openVolumes(opts.destination, manifest, secrets);
   const target = describeDatabase(opts.targetUrl);
   const warnings: string[] = [];
   let rows = 0;

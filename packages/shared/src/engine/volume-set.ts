@@ -4,22 +4,17 @@
  * current one has reached the size cap, so a volume exceeds the cap by at most one entry.
  * On failure every open upload is aborted: the destination keeps no partial volume.
  */
-import { StoredObjectHasher } from "../format/checksum.ts";
 import { ZipWriter, type EntryInfo, type EntryOptions, type EntryWriter } from "../format/zip/writer.ts";
 import type { Destination } from "../destinations/contract.ts";
 import type { EntryRecord, VolumeRecord } from "../config/manifest.ts";
+import { openUpload, type Sealer, type Upload } from "./upload.ts";
+import { volumeName } from "./entry-names.ts";
 
 interface OpenVolume {
   index: number;
   name: string;
   zip: ZipWriter;
-  writer: WritableStreamDefaultWriter<Uint8Array>;
-  hasher: StoredObjectHasher;
-  upload: Promise<unknown>;
-}
-
-export function volumeName(index: number): string {
-  return `vol-${String(index).padStart(5, "0")}.zip`;
+  upload: Upload;
 }
 
 export class VolumeSetWriter {
@@ -33,6 +28,8 @@ export class VolumeSetWriter {
     private readonly prefix: string,
     private readonly volumeCap: number,
     private readonly defaults: EntryOptions,
+    /** Seals each volume as it streams (encrypted backups); volumes are then named `.zip.cofre`. */
+    private readonly seal?: Sealer,
   ) {}
 
   /** Stored bytes so far, closed volumes plus the open one. */
@@ -42,20 +39,10 @@ export class VolumeSetWriter {
 
   #open(): OpenVolume {
     const index = this.volumes.length + 1;
-    const name = volumeName(index);
-    const hasher = new StoredObjectHasher();
-    const pipe = new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        hasher.update(chunk);
-        controller.enqueue(chunk);
-      },
-    });
-    const upload = this.dest.put(`${this.prefix}/${name}`, pipe.readable);
-    // The writer side fails if the upload does; surface that error, not a vague stream one.
-    upload.catch(() => {});
-    const writer = pipe.writable.getWriter();
-    const zip = new ZipWriter({ write: (chunk) => writer.write(chunk) });
-    return { index, name, zip, writer, hasher, upload };
+    const name = volumeName(index, this.seal !== undefined);
+    const upload = openUpload(this.dest, `${this.prefix}/${name}`, this.seal);
+    const zip = new ZipWriter({ write: (chunk) => upload.write(chunk) });
+    return { index, name, zip, upload };
   }
 
   async #closeCurrent(): Promise<void> {
@@ -63,9 +50,7 @@ export class VolumeSetWriter {
     if (!v) return;
     this.#current = null;
     await v.zip.finish();
-    await v.writer.close();
-    await v.upload;
-    const d = v.hasher.digest();
+    const d = await v.upload.close();
     this.volumes.push({ name: v.name, size: d.size, sha256: d.sha256, md5: d.md5 });
   }
 
@@ -105,7 +90,6 @@ export class VolumeSetWriter {
     const v = this.#current;
     this.#current = null;
     if (!v) return;
-    await v.writer.abort(reason).catch(() => {});
-    await v.upload.catch(() => {});
+    await v.upload.abort(reason);
   }
 }

@@ -56,7 +56,16 @@ export class ZipReader {
   private constructor(readonly source: RandomAccess, readonly entries: readonly ZipEntry[], private readonly limits: ZipReaderLimits) {}
 
   static async open(source: RandomAccess, limits: Partial<ZipReaderLimits> = {}): Promise<ZipReader> {
-    const lim = { ...DEFAULT_LIMITS, ...limits };
+    try {
+      return await ZipReader.#open(source, { ...DEFAULT_LIMITS, ...limits });
+    } catch (e) {
+      // Any field that runs past its buffer or beyond 2^53 is a structural lie, not a bug.
+      if (e instanceof RangeError || e instanceof TypeError) throw corrupt("headers out of range");
+      throw e;
+    }
+  }
+
+  static async #open(source: RandomAccess, lim: ZipReaderLimits): Promise<ZipReader> {
     if (source.size < 22) throw corrupt("too small");
     // The end record is in the last 22 + 65,535 (comment) bytes.
     const tailLen = Math.min(source.size, 22 + U16_MAX + 20);
@@ -103,51 +112,46 @@ export class ZipReader {
     const cd = new ByteReader(await source.read(cdOffset, cdSize));
     const entries: ZipEntry[] = [];
     const seen = new Set<string>();
-    try {
-      for (let i = 0; i < count; i++) {
-        if (cd.u32() !== SIG.centralFile) throw corrupt("bad central directory record");
-        cd.u16(); // made by
-        cd.u16(); // needed
-        const flags = cd.u16();
-        const methodCode = cd.u16();
-        cd.u16();
-        cd.u16();
-        const crc = cd.u32();
-        let csize = cd.u32();
-        let usize = cd.u32();
-        const nameLen = cd.u16();
-        const extraLen = cd.u16();
-        const commentLen = cd.u16();
-        cd.u16();
-        cd.u16();
-        cd.u32();
-        let offset = cd.u32();
-        if (flags & 0x1) throw corrupt("encrypted ZIP entries are not part of the format");
-        const name = utf8Decoder.decode(cd.take(nameLen));
-        const extra = new ByteReader(cd.take(extraLen));
-        cd.take(commentLen);
-        while (extra.pos + 4 <= extra.bytes.length) {
-          const id = extra.u16();
-          const len = extra.u16();
-          const body = new ByteReader(extra.take(len));
-          if (id === ZIP64_EXTRA_ID) {
-            if (usize === U32_MAX) usize = body.u64();
-            if (csize === U32_MAX) csize = body.u64();
-            if (offset === U32_MAX) offset = body.u64();
-          }
+    for (let i = 0; i < count; i++) {
+      if (cd.u32() !== SIG.centralFile) throw corrupt("bad central directory record");
+      cd.u16(); // made by
+      cd.u16(); // needed
+      const flags = cd.u16();
+      const methodCode = cd.u16();
+      cd.u16();
+      cd.u16();
+      const crc = cd.u32();
+      let csize = cd.u32();
+      let usize = cd.u32();
+      const nameLen = cd.u16();
+      const extraLen = cd.u16();
+      const commentLen = cd.u16();
+      cd.u16();
+      cd.u16();
+      cd.u32();
+      let offset = cd.u32();
+      if (flags & 0x1) throw corrupt("encrypted ZIP entries are not part of the format");
+      const name = utf8Decoder.decode(cd.take(nameLen));
+      const extra = new ByteReader(cd.take(extraLen));
+      cd.take(commentLen);
+      while (extra.pos + 4 <= extra.bytes.length) {
+        const id = extra.u16();
+        const len = extra.u16();
+        const body = new ByteReader(extra.take(len));
+        if (id === ZIP64_EXTRA_ID) {
+          if (usize === U32_MAX) usize = body.u64();
+          if (csize === U32_MAX) csize = body.u64();
+          if (offset === U32_MAX) offset = body.u64();
         }
-        assertSafeEntryName(name);
-        if (seen.has(name)) throw corrupt("duplicate entry name", { entry: name });
-        seen.add(name);
-        const method = methodOf(methodCode, name);
-        if (offset + 30 + csize > cdOffset) throw corrupt("entry data out of range", { entry: name });
-        if (method === "store" && csize !== usize) throw corrupt("stored entry sizes differ", { entry: name });
-        if (usize > Math.max(csize, 1) * lim.maxRatio) throw corrupt("compression ratio beyond limit", { entry: name });
-        entries.push({ name, method, crc32: crc, compressedSize: csize, size: usize, localHeaderOffset: offset });
       }
-    } catch (e) {
-      if (e instanceof RangeError || (e instanceof TypeError)) throw corrupt("central directory truncated");
-      throw e;
+      assertSafeEntryName(name);
+      if (seen.has(name)) throw corrupt("duplicate entry name", { entry: name });
+      seen.add(name);
+      const method = methodOf(methodCode, name);
+      if (offset + 30 + csize > cdOffset) throw corrupt("entry data out of range", { entry: name });
+      if (method === "store" && csize !== usize) throw corrupt("stored entry sizes differ", { entry: name });
+      if (usize > Math.max(csize, 1) * lim.maxRatio) throw corrupt("compression ratio beyond limit", { entry: name });
+      entries.push({ name, method, crc32: crc, compressedSize: csize, size: usize, localHeaderOffset: offset });
     }
     return new ZipReader(source, entries, lim);
   }

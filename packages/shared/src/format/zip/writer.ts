@@ -6,10 +6,14 @@
  * (callers split large tables into parts); archives past 4 GiB or 65,535 entries get ZIP64
  * end records and ZIP64 offsets in the central directory, as APPNOTE 4.3.14–4.3.16 allow.
  */
-import { Deflate } from "fflate";
-import { ByteBuilder, utf8 } from "../bytes.ts";
+import { ByteBuilder, concatBytes, utf8 } from "../bytes.ts";
 import { Crc32 } from "../crc32.ts";
 import { sha256Hasher } from "../checksum.ts";
+import { createDeflater, type DeflateEngineName, type Deflater } from "./deflate.ts";
+import { looksCompressed } from "./sniff.ts";
+
+/** Bytes of an `auto` entry looked at before choosing store or deflate. */
+const SNIFF_BYTES = 64 * 1024;
 import { CofreError } from "../../errors.ts";
 import {
   FILE_MODE, FLAGS, METHOD, SIG, U16_MAX, U32_MAX, VERSION_MADE_BY, VERSION_NEEDED,
@@ -40,9 +44,12 @@ interface CentralRecord extends EntryInfo {
 }
 
 export interface EntryOptions {
-  method?: ZipMethod;
+  /** `auto` (default): deflate unless the first bytes show already-compressed content. */
+  method?: ZipMethod | "auto";
   /** Deflate level 1–9 (default 6). */
   level?: number;
+  /** Deflate implementation; default node:zlib where the runtime has it. */
+  engine?: DeflateEngineName;
   modified?: Date;
 }
 
@@ -108,41 +115,54 @@ export class ZipWriter {
     this.#names.add(name);
     this.#open = true;
 
-    const method = opts.method ?? "deflate";
     const nameBytes = utf8.encode(name);
     const { dosTime, dosDate } = dosDateTime(opts.modified ?? new Date());
     const offset = this.#offset;
-    await this.#emit(
-      new ByteBuilder(30 + nameBytes.length)
-        .u32(SIG.localFile).u16(VERSION_NEEDED).u16(FLAGS).u16(METHOD[method])
-        .u16(dosTime).u16(dosDate).u32(0).u32(0).u32(0)
-        .u16(nameBytes.length).u16(0).bytes(nameBytes).done(),
-    );
-
     const crc = new Crc32();
     const sha = sha256Hasher();
     let size = 0;
     let compressedSize = 0;
-    let pending: Uint8Array[] = [];
-    const deflate = method === "deflate"
-      ? new Deflate({ level: (opts.level ?? 6) as 6 }, (data) => {
-        if (data.length) pending.push(data);
-      })
-      : null;
+    // With `auto`, the method is chosen from the first SNIFF_BYTES of content, so the local
+    // header (which names the method) waits until then.
+    let method: ZipMethod | null = opts.method === "auto" || opts.method === undefined ? null : opts.method;
+    let held: Uint8Array[] = [];
+    let heldBytes = 0;
+    let deflate: Deflater | null = null;
 
-    const flush = async () => {
-      const out = pending;
-      pending = [];
-      for (const c of out) {
-        compressedSize += c.length;
-        await this.#emit(c);
+    const start = async (m: ZipMethod) => {
+      method = m;
+      deflate = m === "deflate" ? createDeflater(opts.level ?? 6, opts.engine) : null;
+      await this.#emit(
+        new ByteBuilder(30 + nameBytes.length)
+          .u32(SIG.localFile).u16(VERSION_NEEDED).u16(FLAGS).u16(METHOD[m])
+          .u16(dosTime).u16(dosDate).u32(0).u32(0).u32(0)
+          .u16(nameBytes.length).u16(0).bytes(nameBytes).done(),
+      );
+    };
+    const compress = async (chunk: Uint8Array) => {
+      if (deflate) {
+        for (const c of await deflate.push(chunk)) {
+          compressedSize += c.length;
+          await this.#emit(c);
+        }
+      } else {
+        compressedSize += chunk.length;
+        await this.#emit(chunk);
       }
+    };
+    const release = async () => {
+      const sample = concatBytes(held);
+      held = [];
+      heldBytes = 0;
+      await start(looksCompressed(sample) ? "store" : "deflate");
+      if (sample.length) await compress(sample);
     };
     const tooBig = (n: number) => {
       if (n >= U32_MAX) {
         throw new Error(`ZipWriter: entry ${name} reached 4 GiB; split it into parts`);
       }
     };
+    if (method !== null) await start(method);
 
     return {
       write: async (chunk: Uint8Array) => {
@@ -151,21 +171,27 @@ export class ZipWriter {
         sha.update(chunk);
         size += chunk.length;
         tooBig(size);
-        if (deflate) {
-          deflate.push(chunk, false);
-          await flush();
-        } else {
-          compressedSize += chunk.length;
-          await this.#emit(chunk);
+        if (method === null) {
+          held.push(chunk.slice());
+          heldBytes += chunk.length;
+          if (heldBytes >= SNIFF_BYTES) await release();
+          return;
         }
+        await compress(chunk);
       },
       close: async () => {
-        if (deflate) {
-          deflate.push(new Uint8Array(0), true);
-          await flush();
+        if (method === null) await release();
+        const d = deflate as Deflater | null;
+        if (d) {
+          for (const c of await d.finish()) {
+            compressedSize += c.length;
+            await this.#emit(c);
+          }
         }
         tooBig(compressedSize);
-        const info: EntryInfo = { name, method, size, compressedSize, crc32: crc.digest(), sha256: sha.digest("hex") };
+        const info: EntryInfo = {
+          name, method: method!, size, compressedSize, crc32: crc.digest(), sha256: sha.digest("hex"),
+        };
         await this.#emit(
           new ByteBuilder(16).u32(SIG.dataDescriptor).u32(info.crc32).u32(compressedSize).u32(size).done(),
         );

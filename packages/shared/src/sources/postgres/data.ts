@@ -195,7 +195,16 @@ export async function copyIn(
   chunks: AsyncIterable<Uint8Array>,
 ): Promise<void> {
   const cols = columns.length ? ` (${columnList(columns)})` : "";
-  await copyFromStdin(db, `copy ${qualified(schema, name)}${cols} from stdin (format csv, header true)`, chunks);
+  await copyFromStdin(db, `copy ${qualified(schema, name)}${cols} from stdin (format csv, header true)`, slices(chunks));
+}
+
+/** Largest CopyData message sent; postgres.js copies each into a fresh buffer, so keep them small. */
+const COPY_IN_CHUNK = 64 * 1024;
+
+async function* slices(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  for await (const c of chunks) {
+    for (let o = 0; o < c.length; o += COPY_IN_CHUNK) yield c.subarray(o, o + COPY_IN_CHUNK);
+  }
 }
 
 /** Current values of every sequence in `schemas` (owned or standalone), for setval after data. */

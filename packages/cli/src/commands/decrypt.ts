@@ -1,0 +1,47 @@
+import { createReadStream } from "node:fs";
+import { open, rename, rm } from "node:fs/promises";
+import { randomUUID } from "node:crypto";
+import { dirname, join, basename } from "node:path";
+import { Readable } from "node:stream";
+import { decryptStream } from "@cofre/shared/format/crypto/mod.ts";
+import { parse, PASSPHRASE_OPTIONS, readPassphrase, UsageError } from "../args.ts";
+import { formatBytes, t, type Locale } from "../i18n.ts";
+
+export const DECRYPT_USAGE = "cofre decrypt <file.cofre> [-o <out>] (--passphrase-env VAR | --passphrase-file F)";
+
+/**
+ * Decrypts one container offline. Output goes to a temporary file renamed into place only
+ * when every segment authenticated: a wrong passphrase or a tampered file leaves nothing.
+ */
+export async function decryptCommand(argv: string[], locale: Locale): Promise<number> {
+  const { values, positionals } = parse(argv, { out: { type: "string", short: "o" }, ...PASSPHRASE_OPTIONS });
+  const input = positionals[0];
+  if (!input || positionals.length > 1) throw new UsageError("give exactly one file to decrypt");
+  const passphrase = readPassphrase(values);
+  if (passphrase === undefined) throw new UsageError("the passphrase is required: --passphrase-env VAR or --passphrase-file F");
+  const out = values.out ?? (input.endsWith(".cofre") ? input.slice(0, -".cofre".length) : undefined);
+  if (!out) throw new UsageError("the input does not end in .cofre: name the output with -o");
+
+  const temp = join(dirname(out), `.${basename(out)}.partial-${randomUUID()}`);
+  let written = 0;
+  const fh = await open(temp, "wx", 0o600);
+  try {
+    const source = Readable.toWeb(createReadStream(input)) as ReadableStream<Uint8Array>;
+    const reader = source.pipeThrough(decryptStream(passphrase)).getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      await fh.write(value);
+      written += value.length;
+    }
+    await fh.sync();
+    await fh.close();
+    await rename(temp, out);
+  } catch (e) {
+    await fh.close().catch(() => {});
+    await rm(temp, { force: true });
+    throw e;
+  }
+  console.log(t(locale, `Decifrado: ${out} (${formatBytes(written, locale)})`, `Decrypted: ${out} (${formatBytes(written, locale)})`));
+  return 0;
+}
