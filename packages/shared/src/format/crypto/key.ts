@@ -18,13 +18,14 @@ import {
   type ContainerKeys, type Random,
 } from "./primitives.ts";
 
-export const REDACTED = "**redacted**";
+import { Redacted } from "../../redacted.ts";
+export { REDACTED } from "../../redacted.ts";
 
 const dataKeys = new WeakMap<BackupKey, CryptoKey>();
 const token = Symbol("BackupKey");
 
 /** What every container header of one backup needs, plus the (hidden) data key. */
-export class BackupKey implements KeyFields {
+export class BackupKey extends Redacted implements KeyFields {
   readonly kdf = KDF_PBKDF2_SHA256;
   readonly iterations: number;
   readonly salt: Uint8Array;
@@ -33,6 +34,7 @@ export class BackupKey implements KeyFields {
 
   /** Not public: use `createBackupKey` or `unlockBackupKey`. */
   constructor(t: typeof token, fields: KeyFields, dataKey: CryptoKey) {
+    super();
     if (t !== token) throw new TypeError("use createBackupKey or unlockBackupKey");
     this.iterations = fields.iterations;
     this.salt = fields.salt.slice();
@@ -47,18 +49,6 @@ export class BackupKey implements KeyFields {
     return sameKeyFields(this, fields);
   }
 
-  toString(): string {
-    return REDACTED;
-  }
-  toJSON(): string {
-    return REDACTED;
-  }
-  [Symbol.for("nodejs.util.inspect.custom")](): string {
-    return REDACTED;
-  }
-  [Symbol.for("Deno.customInspect")](): string {
-    return REDACTED;
-  }
 }
 
 /** K_hdr and K_pay of the container whose nonce base is `nonceBase`. */
@@ -127,13 +117,14 @@ interface KekEntry {
  * per-cache key. Bounded (least recently used entries go first); concurrent unlocks of the
  * same key share one derivation.
  */
-export class KeyCache {
+export class KeyCache extends Redacted {
   readonly #maxEntries: number;
   readonly #keks = new Map<string, KekEntry>();
   readonly #keys = new Map<string, Promise<BackupKey>>();
   #tagKey: Promise<CryptoKey> | null = null;
 
   constructor(opts: { maxEntries?: number } = {}) {
+    super();
     this.#maxEntries = Math.max(1, opts.maxEntries ?? 16);
   }
 
@@ -183,18 +174,6 @@ export class KeyCache {
     this.#keys.clear();
   }
 
-  toString(): string {
-    return REDACTED;
-  }
-  toJSON(): string {
-    return REDACTED;
-  }
-  [Symbol.for("nodejs.util.inspect.custom")](): string {
-    return REDACTED;
-  }
-  [Symbol.for("Deno.customInspect")](): string {
-    return REDACTED;
-  }
 }
 
 function hex(b: Uint8Array): string {
