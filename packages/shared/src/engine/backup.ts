@@ -14,15 +14,14 @@ import { DEFAULT_EXCLUDES, isSystemSchema, matchExclusion } from "../config/scop
 import type { Destination } from "../destinations/contract.ts";
 import { blockRanges, copyOut, listReferencedSystemTables, listTables, readSequences, type TableInfo } from "../sources/postgres/data.ts";
 import { connect, connectionError, describeDatabase, isConnectionFailure } from "../sources/postgres/connect.ts";
-import { CsvRecordCounter } from "../sources/postgres/csv.ts";
 import { dumpSchema, renderSql } from "../sources/postgres/schema/mod.ts";
 import type { Db } from "../sources/postgres/db.ts";
 import { COFRE_VERSION } from "../version.ts";
 import { newBackupId } from "./backup-id.ts";
 import {
   MANIFEST_ENTRY, MANIFEST_KEY, SCHEMA_JSON_ENTRY, SCHEMA_POST_SQL_ENTRY, SCHEMA_PRE_SQL_ENTRY, SEALED_MANIFEST_KEY,
-  tablePartEntry,
 } from "./entry-names.ts";
+import { TablePartWriter } from "./table-parts.ts";
 import { putObject, type Sealer } from "./upload.ts";
 import { VolumeSetWriter } from "./volume-set.ts";
 import { listBackupObjects } from "./catalog.ts";
@@ -43,7 +42,7 @@ export interface BackupOptions {
   compressionLevel?: number;
   /** Volume size cap in bytes; default 64 MiB. */
   volumeSize?: number;
-  /** Heap bytes of a table per CSV part; default 64 MiB. */
+  /** Bytes of CSV per part (and heap bytes read per COPY); default 64 MiB. */
   partSize?: number;
   onProgress?: (p: BackupProgress) => void;
   /** Encrypts every stored object (format/crypto) when set. Never logged or stored. */
@@ -114,7 +113,8 @@ export async function runBackup(opts: BackupOptions): Promise<BackupSummary> {
   const writer = new VolumeSetWriter(opts.destination, backupId, opts.volumeSize ?? 64 * MiB, {
     method: "auto", level, modified: createdAt,
   }, seal);
-  const blocksPerPart = Math.max(1, Math.floor((opts.partSize ?? 64 * MiB) / BLOCK_SIZE));
+  const partBytes = opts.partSize ?? 64 * MiB;
+  const blocksPerPart = Math.max(1, Math.floor(partBytes / BLOCK_SIZE));
   const patterns = [...(opts.noDefaultExcludes ? [] : DEFAULT_EXCLUDES), ...(opts.exclude ?? [])];
   const sql = connect(opts.sourceUrl);
   let bytesIn = 0;
@@ -160,20 +160,16 @@ export async function runBackup(opts: BackupOptions): Promise<BackupSummary> {
           schema: table.schema, name: table.name, columns: table.columns, rows: 0, parts: [], dataOnly: table.dataOnly,
         };
         report({ phase: "data", table: `${table.schema}.${table.name}`, tablesDone: i, tablesTotal: tables.length });
-        for (const [p, range] of blockRanges(table.blocks, blocksPerPart).entries()) {
-          const name = tablePartEntry(table.schema, table.name, p + 1);
-          const entry = await writer.openEntry(name);
-          const counter = new CsvRecordCounter();
-          await copyOut(tx, table, range, async (chunk) => {
-            counter.update(chunk);
-            await entry.write(chunk);
-          });
-          bytesIn += (await entry.close()).size;
-          const partRows = Math.max(0, counter.records - 1); // minus the header line
-          record.rows += partRows;
-          rows += partRows;
-          record.parts.push(name);
+        const parts = new TablePartWriter(writer, table.schema, table.name, partBytes);
+        for (const range of blockRanges(table.blocks, blocksPerPart)) {
+          await parts.startRange();
+          await copyOut(tx, table, range, (chunk) => parts.write(chunk));
+          await parts.endRange();
         }
+        record.rows = parts.rows;
+        record.parts = parts.parts;
+        rows += parts.rows;
+        bytesIn += parts.bytes;
         tableRecords.push(record);
       }
 

@@ -10,16 +10,27 @@ export class CsvRecordCounter {
   #inQuotes = false;
   #records = 0;
 
-  update(chunk: Uint8Array): void {
+  /**
+   * Counts the records `chunk` ends. Returns the offsets just past the first and the last
+   * record end in it (-1 when it ends none): where a stream may be cut between records.
+   */
+  update(chunk: Uint8Array): { first: number; last: number } {
     let inQuotes = this.#inQuotes;
     let records = this.#records;
+    let first = -1;
+    let last = -1;
     for (let i = 0; i < chunk.length; i++) {
       const b = chunk[i];
       if (b === QUOTE) inQuotes = !inQuotes;
-      else if (b === NEWLINE && !inQuotes) records++;
+      else if (b === NEWLINE && !inQuotes) {
+        records++;
+        if (first < 0) first = i + 1;
+        last = i + 1;
+      }
     }
     this.#inQuotes = inQuotes;
     this.#records = records;
+    return { first, last };
   }
 
   /** Records seen so far (a header line counts as one). */
