@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cofre } from "../support/cli.ts";
@@ -35,6 +35,26 @@ describe("cofre command line", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("fails — does not hang — when the destination cannot store the volume", async () => {
+    const { stackEnv } = await import("../support/stack.ts");
+    const dir = mkdtempSync(join(tmpdir(), "cofre-cli-"));
+    try {
+      writeFileSync(join(dir, "a-file"), "not a directory");
+      const r = cofre(["backup", "--db", stackEnv().DATABASE_URL, "--to", `file://${dir}/a-file/backups`]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/DESTINATION_(IO|PERMISSION)/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("never echoes a password, even from a malformed database URL", () => {
+    const r = cofre(["backup", "--db", "postgresql://clinic:s3cr@t#pw@127.0.0.1:1/orthoplus", "--to", "/tmp/cofre-never"]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).not.toContain("s3cr");
+    expect(r.stderr).not.toContain("#pw");
   });
 
   it("says there is nothing to list, and that a missing backup is missing", () => {

@@ -20,3 +20,11 @@ export class Redacted {
     return REDACTED;
   }
 }
+
+/**
+ * Hides the password of every URL in `text` (`scheme://user:secret@host` →
+ * `scheme://user:**redacted**@host`): drivers quote the URL they were given in their errors.
+ */
+export function redactUrls(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^\s:@/'"]*):[^\s'"]*@/gi, `$1:${REDACTED}@`);
+}

@@ -53,7 +53,7 @@ export interface Destination {
    * Stores `body` under `key`, replacing any object there. MUST be atomic from a reader's
    * point of view: until the returned promise resolves, `key` shows either the old object or
    * nothing — never a partial one. A rejected put leaves no object under `key` that was not
-   * there before.
+   * there before, and MUST cancel `body` so its writer learns of the failure.
    */
   put(key: string, body: ReadableStream<Uint8Array>): Promise<ObjectInfo>;
 

@@ -64,11 +64,11 @@ export class LocalDestination implements Destination {
     const dir = dirname(path);
     const temp = join(dir, `${TEMP_MARK}${randomUUID()}`);
     let size = 0;
+    const reader = body.getReader();
     try {
       await mkdir(dir, { recursive: true, mode: 0o700 });
       const fh = await open(temp, fsc.O_CREAT | fsc.O_EXCL | fsc.O_WRONLY, 0o600);
       try {
-        const reader = body.getReader();
         for (;;) {
           const { done, value } = await reader.read();
           if (done) break;
@@ -86,8 +86,10 @@ export class LocalDestination implements Destination {
       await rename(temp, path);
       await syncDir(dir);
     } catch (e) {
+      const err = e instanceof CofreError ? e : classifyFsError(e, key);
+      await reader.cancel(err).catch(() => {});
       await rm(temp, { force: true }).catch(() => {});
-      throw e instanceof CofreError ? e : classifyFsError(e, key);
+      throw err;
     }
     return { key, size, modifiedAt: new Date() };
   }

@@ -6,6 +6,7 @@
 import { isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CofreError } from "../errors.ts";
+import { redactUrls } from "../redacted.ts";
 import type { Destination } from "./contract.ts";
 import { LocalDestination } from "./local.ts";
 
@@ -27,7 +28,8 @@ registerDestination("file:", (url) => {
   return new LocalDestination(fileURLToPath(url));
 });
 
-function invalidSpec(spec: string, hint: string): CofreError {
+function invalidSpec(rawSpec: string, hint: string): CofreError {
+  const spec = redactUrls(rawSpec);
   return new CofreError("INVALID_INPUT", {
     "pt-BR": `Destino inválido: ${spec}. ${hint}`,
     en: `Invalid destination: ${spec}. ${hint}`,

@@ -27,12 +27,26 @@ export function openUpload(dest: Destination, key: string, seal?: Sealer): Uploa
     },
   }));
   const upload = dest.put(key, hashed);
-  upload.catch(() => {}); // awaited in close/abort; a failed put also fails the writer
   const writer = input.writable.getWriter();
+  // A put that fails (disk full, permission…) must fail the writes waiting on it, with its
+  // own typed error — not leave them waiting on a stream nobody reads.
+  upload.catch((e) => writer.abort(e).catch(() => {}));
   return {
-    write: (chunk) => writer.write(chunk),
+    write: async (chunk) => {
+      try {
+        await writer.write(chunk);
+      } catch (e) {
+        await upload; // rejects with the destination's error, the real cause
+        throw e;
+      }
+    },
     close: async () => {
-      await writer.close();
+      try {
+        await writer.close();
+      } catch (e) {
+        await upload;
+        throw e;
+      }
       await upload;
       return hasher.digest();
     },

@@ -30,6 +30,7 @@ export async function destinationRandomAccess(dest: Destination, key: string, ex
     if (length === 0) return;
     const reader = (await dest.get(key, { offset, length })).getReader();
     let got = 0;
+    let finished = false;
     try {
       for (;;) {
         const { done, value } = await reader.read();
@@ -37,7 +38,10 @@ export async function destinationRandomAccess(dest: Destination, key: string, ex
         got += value.length;
         yield value;
       }
+      finished = true;
     } finally {
+      // A consumer that stops early (a mismatch, a failed COPY) must not leave the object open.
+      if (!finished) await reader.cancel().catch(() => {});
       reader.releaseLock();
     }
     if (got !== length) throw truncated(key, offset, length, got);

@@ -21,6 +21,7 @@ export class VolumeSetWriter {
   readonly volumes: VolumeRecord[] = [];
   readonly entries: EntryRecord[] = [];
   #current: OpenVolume | null = null;
+  #aborted = false;
 
   constructor(
     private readonly dest: Destination,
@@ -49,13 +50,23 @@ export class VolumeSetWriter {
     const v = this.#current;
     if (!v) return;
     this.#current = null;
-    await v.zip.finish();
-    const d = await v.upload.close();
-    this.volumes.push({ name: v.name, size: d.size, sha256: d.sha256, md5: d.md5 });
+    try {
+      await v.zip.finish();
+      const d = await v.upload.close();
+      this.volumes.push({ name: v.name, size: d.size, sha256: d.sha256, md5: d.md5 });
+    } catch (e) {
+      await v.upload.abort(e);
+      throw e;
+    }
+  }
+
+  #assertOpen() {
+    if (this.#aborted) throw new Error("VolumeSetWriter: used after abort");
   }
 
   /** Opens the next entry, in a new volume if the current one is full. */
   async openEntry(name: string, opts: EntryOptions = {}): Promise<EntryWriter> {
+    this.#assertOpen();
     if (this.#current && this.#current.zip.bytesWritten >= this.volumeCap) await this.#closeCurrent();
     this.#current ??= this.#open();
     const volume = this.#current.index;
@@ -87,6 +98,7 @@ export class VolumeSetWriter {
 
   /** Aborts the open upload (its partial object is discarded by the destination). */
   async abort(reason: unknown): Promise<void> {
+    this.#aborted = true;
     const v = this.#current;
     this.#current = null;
     if (!v) return;

@@ -1,6 +1,7 @@
 import net from "node:net";
 import postgres from "postgres";
 import { CofreError, describeError } from "../../errors.ts";
+import { redactUrls } from "../../redacted.ts";
 
 /** `host:port/database` of a connection URL — how a database is shown; never credentials. */
 export function describeDatabase(url: string): string {
@@ -56,10 +57,11 @@ export function connect(url: string, applicationName = "cofre"): postgres.Sql {
 /** A driver or network failure reaching the database, as a CofreError that names no secret. */
 export function connectionError(url: string, e: unknown): CofreError {
   const db = describeDatabase(url);
+  const why = redactUrls(describeError(e));
   return new CofreError("SOURCE_CONNECTION", {
-    "pt-BR": `Não foi possível conectar ao banco ${db}: ${describeError(e)}. Confira endereço, porta, usuário e senha.`,
-    en: `Could not connect to database ${db}: ${describeError(e)}. Check host, port, user and password.`,
-  }, { details: { database: db }, cause: e });
+    "pt-BR": `Não foi possível conectar ao banco ${db}: ${why}. Confira endereço, porta, usuário e senha.`,
+    en: `Could not connect to database ${db}: ${why}. Check host, port, user and password.`,
+  }, { details: { database: db } });
 }
 
 /** True for errors raised while connecting (as opposed to a failing statement). */

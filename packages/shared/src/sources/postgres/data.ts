@@ -111,24 +111,29 @@ export async function copyOut(
     : `select from only ${qualified(table.schema, table.name)} where ${where.join(" and ")}`;
   const readable = await db.unsafe(`copy (${select}) to stdout (format csv, header true)`).readable();
 
+  /** Resumes the connection's socket through the stream's read hook (see above). */
+  const kick = () => (readable as unknown as { _read(size: number): void })._read(0);
+
   await new Promise<void>((resolve, reject) => {
     let buffer = new Uint8Array(COPY_OUT_CHUNK);
     let filled = 0;
     let queued = 0;
-    let failed = false;
+    let failure: { error: unknown } | null = null;
     let chain: Promise<void> = Promise.resolve();
+    // On failure the rest of the COPY is still read and dropped: destroying the stream would
+    // leave the socket paused and the caller's ROLLBACK waiting forever.
     const fail = (e: unknown) => {
-      if (failed) return;
-      failed = true;
-      readable.destroy();
-      reject(e);
+      if (failure) return;
+      failure = { error: e };
+      readable.resume();
+      kick();
     };
     const send = (chunk: Uint8Array) => {
       queued++;
       if (queued >= COPY_OUT_QUEUE) readable.pause();
-      chain = chain.then(() => onChunk(chunk)).then(() => {
+      chain = chain.then(() => (failure ? undefined : onChunk(chunk))).then(() => {
         queued--;
-        if (queued < COPY_OUT_QUEUE && readable.isPaused() && !failed) readable.resume();
+        if (queued < COPY_OUT_QUEUE && readable.isPaused()) readable.resume();
       }, fail);
     };
     const flush = () => {
@@ -138,6 +143,7 @@ export async function copyOut(
       filled = 0;
     };
     readable.on("data", (row: Uint8Array) => {
+      if (failure) return;
       if (row.length >= COPY_OUT_CHUNK) {
         flush();
         send(new Uint8Array(row));
@@ -148,11 +154,11 @@ export async function copyOut(
       filled += row.length;
     });
     readable.on("end", () => {
-      (readable as unknown as { _read(size: number): void })._read(0);
+      kick();
       flush();
-      chain.then(() => !failed && resolve(), fail);
+      chain.then(() => (failure ? reject(failure.error) : resolve()), reject);
     });
-    readable.on("error", fail);
+    readable.on("error", reject);
   });
 }
 
