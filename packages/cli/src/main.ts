@@ -60,7 +60,7 @@ export async function main(argv: string[]): Promise<number> {
     return await cmd.run(args, locale);
   } catch (e) {
     if (e instanceof UsageError) {
-      console.error(`${t(locale, "Uso incorreto", "Wrong usage")}: ${e.message}\n  ${cmd.usage}`);
+      console.error(`${t(locale, "Uso incorreto", "Wrong usage")}: ${t(locale, e.ptBR, e.message)}\n  ${cmd.usage}`);
       return 2;
     }
     if (e instanceof CofreError) {

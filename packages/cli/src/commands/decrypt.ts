@@ -16,11 +16,11 @@ export const DECRYPT_USAGE = "cofre decrypt <file.cofre> [-o <out>] (--passphras
 export async function decryptCommand(argv: string[], locale: Locale): Promise<number> {
   const { values, positionals } = parse(argv, { out: { type: "string", short: "o" }, ...PASSPHRASE_OPTIONS });
   const input = positionals[0];
-  if (!input || positionals.length > 1) throw new UsageError("give exactly one file to decrypt");
+  if (!input || positionals.length > 1) throw new UsageError("informe exatamente um arquivo para decifrar", "give exactly one file to decrypt");
   const passphrase = readPassphrase(values);
-  if (passphrase === undefined) throw new UsageError("the passphrase is required: --passphrase-env VAR or --passphrase-file F");
+  if (passphrase === undefined) throw new UsageError("a senha é obrigatória: --passphrase-env VAR ou --passphrase-file F", "the passphrase is required: --passphrase-env VAR or --passphrase-file F");
   const out = values.out ?? (input.endsWith(".cofre") ? input.slice(0, -".cofre".length) : undefined);
-  if (!out) throw new UsageError("the input does not end in .cofre: name the output with -o");
+  if (!out) throw new UsageError("a entrada não termina em .cofre: indique a saída com -o", "the input does not end in .cofre: name the output with -o");
 
   const temp = join(dirname(out), `.${basename(out)}.partial-${randomUUID()}`);
   let written = 0;

@@ -29,7 +29,7 @@ async function verifyFile(path: string, passphrase: string | undefined, locale: 
   const head = await raw.read(0, Math.min(raw.size, 32));
   let plain = raw;
   if (isEncryptedContainer(head)) {
-    if (passphrase === undefined) throw new UsageError("the file is encrypted: give --passphrase-env or --passphrase-file");
+    if (passphrase === undefined) throw new UsageError("o arquivo é criptografado: informe --passphrase-env ou --passphrase-file", "the file is encrypted: give --passphrase-env or --passphrase-file");
     plain = await decryptingRandomAccess(raw, passphrase, new KeyCache());
   }
   const magic = await plain.read(0, Math.min(plain.size, 4));
@@ -60,7 +60,7 @@ function printReport(r: VerifyReport, locale: Locale) {
 export async function verifyCommand(argv: string[], locale: Locale): Promise<number> {
   const { values, positionals } = parse(argv, { backup: { type: "string" }, json: { type: "boolean" }, ...PASSPHRASE_OPTIONS });
   const target = positionals[0];
-  if (!target || positionals.length > 1) throw new UsageError("give one file, directory or destination to verify");
+  if (!target || positionals.length > 1) throw new UsageError("informe um arquivo, diretório ou destino para verificar", "give one file, directory or destination to verify");
   const passphrase = readPassphrase(values);
   if (await isLocalFile(target)) return verifyFile(target, passphrase, locale);
 

@@ -1,9 +1,10 @@
 /**
  * Writes one table's CSV into ZIP entries of bounded size. Each COPY range starts a new
- * part; within a range, a part is closed at the first record boundary after it reaches
- * `maxPartBytes`, and the next part starts with the range's header line — so every part is
- * a CSV file on its own and no entry grows past the cap, however large the TOASTed values
- * behind a few heap blocks are (X-rays in a bytea column).
+ * part; within a range, once a part would pass `maxPartBytes` it is closed at the last
+ * record boundary of the chunk being written (so it exceeds the cap by at most one chunk or
+ * one row), and the next part starts with the range's header line — so every part is a CSV
+ * file on its own, however large the TOASTed values behind a few heap blocks are (X-rays in
+ * a bytea column).
  */
 import { concatBytes } from "../format/bytes.ts";
 import type { EntryWriter } from "../format/zip/writer.ts";
