@@ -11,16 +11,16 @@ import { SchemaDumpDoc, type SchemaDumpDoc as SchemaDump } from "../config/schem
 import type { Destination } from "../destinations/contract.ts";
 import { concatBytes, utf8Decoder } from "../format/bytes.ts";
 import { sha256Hasher } from "../format/checksum.ts";
-import { ZipReader, type ZipEntry } from "../format/zip/reader.ts";
+import type { ZipEntry, ZipReader } from "../format/zip/reader.ts";
 import { copyIn, writeSequences } from "../sources/postgres/data.ts";
 import { connect, connectionError, describeDatabase, isConnectionFailure } from "../sources/postgres/connect.ts";
 import { CsvRecordCounter } from "../sources/postgres/csv.ts";
 import { RESTORE_PREAMBLE } from "../sources/postgres/schema/mod.ts";
 import { qualified, type Db } from "../sources/postgres/db.ts";
 import { readManifest, resolveBackupId, type BackupSecrets } from "./catalog.ts";
-import { decryptingRandomAccess, KeyCache } from "../format/crypto/mod.ts";
+import { KeyCache } from "../format/crypto/mod.ts";
 import { SCHEMA_JSON_ENTRY } from "./entry-names.ts";
-import { destinationRandomAccess } from "./volume-access.ts";
+import { openVolume } from "./volume-access.ts";
 
 export interface RestoreOptions {
   destination: Destination;
@@ -67,11 +67,7 @@ function mismatch(what: string, details: Record<string, unknown>) {
 async function openVolumes(dest: Destination, manifest: BackupManifest, secrets: BackupSecrets) {
   const volumes = manifest.volumes ?? [];
   const readers = new Map<number, ZipReader>();
-  for (const [i, v] of volumes.entries()) {
-    const stored = await destinationRandomAccess(dest, `${manifest.backupId}/${v.name}`, v.size);
-    const plain = manifest.encryption ? await decryptingRandomAccess(stored, secrets.passphrase ?? "", secrets.keyCache) : stored;
-    readers.set(i + 1, await ZipReader.open(plain));
-  }
+  for (let i = 1; i <= volumes.length; i++) readers.set(i, await openVolume(dest, manifest, i, secrets));
   const located = new Map<string, { reader: ZipReader; entry: ZipEntry; sha256: string }>();
   for (const e of manifest.entries) {
     const reader = readers.get(e.volume);

@@ -6,11 +6,9 @@
 import { CofreError } from "../errors.ts";
 import type { Destination } from "../destinations/contract.ts";
 import { sha256Hasher, StoredObjectHasher } from "../format/checksum.ts";
-import { ZipReader } from "../format/zip/reader.ts";
-import { decryptingRandomAccess } from "../format/crypto/mod.ts";
 import { readManifest, readStoredManifest, type BackupSecrets } from "./catalog.ts";
 import { SEALED_MANIFEST_KEY } from "./entry-names.ts";
-import { destinationRandomAccess } from "./volume-access.ts";
+import { openVolume } from "./volume-access.ts";
 
 export interface ObjectCheck {
   name: string;
@@ -74,9 +72,7 @@ export async function verifyBackup(dest: Destination, backupId: string, secrets:
         const check = objects.find((o) => o.name === v.name);
         if (check && !check.ok) continue;
         try {
-          const raw = await destinationRandomAccess(dest, `${backupId}/${v.name}`, v.size);
-          const plain = manifest.encryption ? await decryptingRandomAccess(raw, secrets.passphrase ?? "", secrets.keyCache) : raw;
-          const zip = await ZipReader.open(plain);
+          const zip = await openVolume(dest, manifest, i + 1, secrets);
           for (const e of manifest.entries.filter((e) => e.volume === i + 1)) {
             const entry = zip.entry(e.name);
             if (!entry) throw new CofreError("INTEGRITY_MISMATCH", { "pt-BR": `Entrada ${e.name} ausente.`, en: `Entry ${e.name} missing.` });

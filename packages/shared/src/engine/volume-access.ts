@@ -1,7 +1,10 @@
 /** Random access to a stored volume through a destination's ranged `get`, for the ZIP reader. */
 import { CofreError } from "../errors.ts";
 import type { Destination } from "../destinations/contract.ts";
-import type { RandomAccess } from "../format/zip/reader.ts";
+import { ZipReader, type RandomAccess } from "../format/zip/reader.ts";
+import { decryptingRandomAccess } from "../format/crypto/mod.ts";
+import type { BackupManifest } from "../config/manifest.ts";
+import type { BackupSecrets } from "./catalog.ts";
 import { concatBytes } from "../format/bytes.ts";
 
 function truncated(key: string, offset: number, want: number, got: number) {
@@ -55,4 +58,26 @@ export async function destinationRandomAccess(dest: Destination, key: string, ex
       return concatBytes(parts);
     },
   };
+}
+
+/**
+ * Opens volume `index` (1-based) of a backup for reading: ranged reads from the destination,
+ * checked against the manifest's size, decrypted when the backup is encrypted.
+ */
+export async function openVolume(
+  dest: Destination,
+  manifest: BackupManifest,
+  index: number,
+  secrets: BackupSecrets,
+): Promise<ZipReader> {
+  const v = manifest.volumes?.[index - 1];
+  if (!v) {
+    throw new CofreError("INTEGRITY_MISMATCH", {
+      "pt-BR": `O manifesto não lista o volume ${index}.`,
+      en: `The manifest lists no volume ${index}.`,
+    }, { details: { volume: index } });
+  }
+  const stored = await destinationRandomAccess(dest, `${manifest.backupId}/${v.name}`, v.size);
+  const plain = manifest.encryption ? await decryptingRandomAccess(stored, secrets.passphrase ?? "", secrets.keyCache) : stored;
+  return ZipReader.open(plain);
 }
