@@ -3,6 +3,7 @@
  * Kopia's Storage). Keys are relative, `/`-separated paths below the destination's root.
  */
 import { concatBytes } from "../format/bytes.ts";
+import { CofreError } from "../errors.ts";
 
 export interface ObjectInfo {
   key: string;
@@ -97,7 +98,10 @@ export async function getBytes(dest: Destination, key: string, maxBytes = 64 * 1
     n += value.length;
     if (n > maxBytes) {
       await reader.cancel();
-      throw new RangeError(`${key} is larger than ${maxBytes} bytes`);
+      throw new CofreError("CORRUPT_ARCHIVE", {
+        "pt-BR": `O objeto ${key} passa de ${maxBytes} bytes, mais do que um manifesto pode ter.`,
+        en: `Object ${key} exceeds ${maxBytes} bytes, more than a manifest can hold.`,
+      }, { details: { key, maxBytes } });
     }
     chunks.push(value);
   }

@@ -197,10 +197,12 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreSummary> 
             await copyIn(tx, t.schema, t.name, t.columns, counted());
           } catch (e) {
             if (e instanceof CofreError) throw e;
+            // Postgres quotes the offending value; it may be a patient's data, so it stays out.
+            const why = describeError(e).replace(/"[^"]*"/g, '"…"');
             throw new CofreError("RESTORE_FAILED", {
-              "pt-BR": `A carga da tabela ${t.schema}.${t.name} falhou: ${describeError(e)}. Nada foi gravado no banco de destino.`,
-              en: `Loading table ${t.schema}.${t.name} failed: ${describeError(e)}. Nothing was written to the target database.`,
-            }, { details: { table: `${t.schema}.${t.name}`, part }, cause: e });
+              "pt-BR": `A carga da tabela ${t.schema}.${t.name} falhou: ${why}. Nada foi gravado no banco de destino.`,
+              en: `Loading table ${t.schema}.${t.name} failed: ${why}. Nothing was written to the target database.`,
+            }, { details: { table: `${t.schema}.${t.name}`, part, sqlstate: (e as { code?: string }).code } });
           }
           tableRows += Math.max(0, counter.records - 1);
         }
