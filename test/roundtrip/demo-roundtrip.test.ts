@@ -13,6 +13,17 @@ import { createScratchDb, dropScratchDb } from "../support/stack.ts";
 import { cofre } from "../support/cli.ts";
 import { schemaOnlyDump, tableChecksums } from "../../scripts/demo/compare.ts";
 import { seedDemo } from "../../scripts/seed/seed.ts";
+import { ZipReader, type RandomAccess } from "@cofre/shared/format/zip/reader.ts";
+
+function memoryAccess(bytes: Uint8Array): RandomAccess {
+  return {
+    size: bytes.length,
+    read: async (offset, length) => bytes.slice(offset, offset + length),
+    async *stream(offset, length) {
+      yield bytes.slice(offset, offset + length);
+    },
+  };
+}
 
 const SRC = "rt_demo_src";
 const DST = "rt_demo_dst";
@@ -123,18 +134,50 @@ describe("demo database round trip through the CLI", () => {
     const tampered = mkdtempSync(join(tmpdir(), "cofre-rt-bad-"));
     try {
       execFileSync("cp", ["-a", join(dir, backupId), tampered]);
+      // Flip a byte in the middle of the documents table's data (bytea as hex): whether the
+      // damage reaches Postgres first or the checksum does, the verdict is INTEGRITY_MISMATCH.
       const vol = join(tampered, backupId, "vol-00001.zip");
       const bytes = readFileSync(vol);
-      const mid = Math.floor(bytes.length / 2);
-      bytes[mid] = bytes[mid]! ^ 0xff;
+      const zip = await ZipReader.open(memoryAccess(new Uint8Array(bytes)));
+      const entry = zip.entries.find((e) => e.name === "data/public/documents/part-00001.csv")!;
+      const nameLength = bytes.readUInt16LE(entry.localHeaderOffset + 26);
+      const at = entry.localHeaderOffset + 30 + nameLength + Math.floor(entry.compressedSize / 2);
+      bytes[at] = bytes[at]! ^ 0xff;
       writeFileSync(vol, bytes);
       const target = await createScratchDb(DST2, { supabaseShape: true });
       const r = cofre(["restore", "--from", `file://${tampered}`, "--backup", backupId, "--db", target]);
       expect(r.status).toBe(1);
-      expect(r.stderr).toMatch(/INTEGRITY_MISMATCH|CORRUPT_ARCHIVE/);
+      expect(r.stderr).toContain("INTEGRITY_MISMATCH");
       expect(await tableChecksums(target, ["public"])).toEqual([]);
     } finally {
       rmSync(tampered, { recursive: true, force: true });
+    }
+  });
+
+  it("reports altered data that Postgres rejects first as INTEGRITY_MISMATCH, not as bad data", async () => {
+    // Level 0 stores bytes verbatim inside the deflate stream, so a changed byte reaches COPY
+    // unchanged: a 'Z' inside a bytea's hex makes Postgres fail before the checksum is read.
+    const plainDir = mkdtempSync(join(tmpdir(), "cofre-rt-l0-"));
+    try {
+      const b = cofre(["backup", "--db", srcUrl, "--to", `file://${plainDir}`, "--level", "0", "--json"]);
+      const id = JSON.parse(b.stdout).backupId;
+      const vol = join(plainDir, id, "vol-00001.zip");
+      const bytes = readFileSync(vol);
+      const zip = await ZipReader.open(memoryAccess(new Uint8Array(bytes)));
+      const entry = zip.entries.find((e) => e.name === "data/public/documents/part-00001.csv")!;
+      const start = entry.localHeaderOffset + 30 + bytes.readUInt16LE(entry.localHeaderOffset + 26);
+      const data = bytes.subarray(start, start + entry.compressedSize);
+      const hexAt = data.indexOf(Buffer.from("\\x")) + 8; // a few digits into the first bytea
+      expect(hexAt).toBeGreaterThan(8);
+      data[hexAt] = "Z".charCodeAt(0);
+      writeFileSync(vol, bytes);
+      const target = await createScratchDb(DST2, { supabaseShape: true });
+      const r = cofre(["restore", "--from", `file://${plainDir}`, "--backup", id, "--db", target]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain("INTEGRITY_MISMATCH");
+      expect(await tableChecksums(target, ["public"])).toEqual([]);
+    } finally {
+      rmSync(plainDir, { recursive: true, force: true });
     }
   });
 });

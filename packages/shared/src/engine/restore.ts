@@ -197,6 +197,9 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreSummary> 
             await copyIn(tx, t.schema, t.name, t.columns, counted());
           } catch (e) {
             if (e instanceof CofreError) throw e;
+            // Postgres may reject altered bytes before the entry's checksum is reached: read
+            // the rest of the entry, so a corrupt backup is reported as such, not as bad data.
+            for await (const _ of entryData(part)) { /* CRC-32 and SHA-256 checked as it reads */ }
             // Postgres quotes the offending value; it may be a patient's data, so it stays out.
             const why = describeError(e).replace(/"[^"]*"/g, '"…"');
             throw new CofreError("RESTORE_FAILED", {
