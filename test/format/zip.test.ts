@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { ZipWriter } from "@cofre/shared/format/zip/writer.ts";
 import { ZipReader, type RandomAccess } from "@cofre/shared/format/zip/reader.ts";
 import { concatBytes } from "@cofre/shared/format/bytes.ts";
-import { crc32 } from "@cofre/shared/format/crc32.ts";
+import { Crc32, crc32 } from "@cofre/shared/format/crc32.ts";
 import { sha256Hex } from "@cofre/shared/format/checksum.ts";
 import { isCofreError } from "@cofre/shared/errors.ts";
 
@@ -58,6 +58,16 @@ const binary = pseudoRandom(300_000);
 describe("CRC-32", () => {
   it("matches the known answer for '123456789'", () => {
     expect(crc32(new TextEncoder().encode("123456789"))).toBe(0xcbf43926);
+  });
+
+  it("native and portable paths agree, in one go and chunked", () => {
+    const data = pseudoRandom(100_003, 9);
+    const portable = new Crc32().updatePortable(data).digest();
+    const chunked = new Crc32();
+    for (let o = 0; o < data.length; o += 4099) chunked.update(data.subarray(o, o + 4099));
+    expect(chunked.digest()).toBe(portable);
+    const mixed = new Crc32().update(data.subarray(0, 50_000)).updatePortable(data.subarray(50_000)).digest();
+    expect(mixed).toBe(portable);
   });
 });
 
