@@ -10,7 +10,7 @@ import {
 } from "../config/manifest.ts";
 import { getBytes, listAll, type Destination, type ObjectInfo } from "../destinations/contract.ts";
 import { concatBytes, utf8Decoder } from "../format/bytes.ts";
-import { StoredObjectHasher } from "../format/checksum.ts";
+import { hashingStream, StoredObjectHasher } from "../format/checksum.ts";
 import { decryptStream, type KeyCache } from "../format/crypto/mod.ts";
 import { MANIFEST_KEY, SEALED_MANIFEST_KEY } from "./entry-names.ts";
 
@@ -130,12 +130,7 @@ export async function readManifest(dest: Destination, backupId: string, secrets:
   const key = `${backupId}/${SEALED_MANIFEST_KEY}`;
   const hasher = new StoredObjectHasher();
   const plain: Uint8Array[] = [];
-  const sealed = (await dest.get(key)).pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
-    transform(chunk, controller) {
-      hasher.update(chunk);
-      controller.enqueue(chunk);
-    },
-  }));
+  const sealed = (await dest.get(key)).pipeThrough(hashingStream(hasher));
   const reader = sealed.pipeThrough(decryptStream(secrets.passphrase, secrets.keyCache)).getReader();
   for (;;) {
     const { done, value } = await reader.read();

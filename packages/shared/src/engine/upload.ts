@@ -3,7 +3,7 @@
  * (encrypted), hashed as stored (SHA-256 + MD5 of exactly what the destination keeps), and
  * streamed into one `put`. Aborting discards the upload; the destination keeps nothing.
  */
-import { StoredObjectHasher, type Digests } from "../format/checksum.ts";
+import { hashingStream, StoredObjectHasher, type Digests } from "../format/checksum.ts";
 import type { Destination } from "../destinations/contract.ts";
 
 /** Makes the stream that seals an object (see format/crypto), or nothing for plaintext. */
@@ -20,12 +20,7 @@ export function openUpload(dest: Destination, key: string, seal?: Sealer): Uploa
   const hasher = new StoredObjectHasher();
   const input = new TransformStream<Uint8Array, Uint8Array>();
   const sealed = seal ? input.readable.pipeThrough(seal()) : input.readable;
-  const hashed = sealed.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
-    transform(chunk, controller) {
-      hasher.update(chunk);
-      controller.enqueue(chunk);
-    },
-  }));
+  const hashed = sealed.pipeThrough(hashingStream(hasher));
   const upload = dest.put(key, hashed);
   const writer = input.writable.getWriter();
   // A put that fails (disk full, permission…) must fail the writes waiting on it, with its

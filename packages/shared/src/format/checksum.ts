@@ -34,3 +34,13 @@ export function sha256Hasher(): Hash {
 export function sha256Hex(data: Uint8Array | string): string {
   return createHash("sha256").update(data).digest("hex");
 }
+
+/** A pass-through stream that feeds every chunk to `hasher` on its way. */
+export function hashingStream(hasher: StoredObjectHasher): TransformStream<Uint8Array, Uint8Array> {
+  return new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      hasher.update(chunk);
+      controller.enqueue(chunk);
+    },
+  });
+}
