@@ -13,16 +13,13 @@ import * as functions from "./functions.ts";
 import { readEnvFile, writeEnvFile } from "./env.ts";
 import { stackKeys } from "./keys.ts";
 import { ENV_FILE } from "./paths.ts";
+import { loadServices } from "./services/index.ts";
+import type { ServiceStatus } from "./services/contract.ts";
 
-interface ServiceStatus {
-  name: string;
-  pid: number | null;
-  alive: boolean;
-  url: string;
-}
+const services = await loadServices();
 
 function statuses(): ServiceStatus[] {
-  return [postgres.status(), ...functions.status()];
+  return [postgres.status(), ...functions.status(), ...services.flatMap((s) => s.status())];
 }
 
 function option(flag: string): string | undefined {
@@ -34,6 +31,7 @@ async function up() {
   const before = new Set(statuses().filter((s) => s.alive).map((s) => s.name));
   const env: Record<string, string> = { ...(await postgres.up()), ...stackKeys() };
   Object.assign(env, await functions.up(env));
+  for (const s of services) Object.assign(env, await s.up(env));
   writeEnvFile(env);
   const record = option("--record");
   if (record) {
@@ -48,6 +46,7 @@ async function down() {
   const only = option("--only");
   const names = only ? new Set(readFileSync(only, "utf8").split("\n").filter(Boolean)) : null;
   const wanted = (name: string) => names === null || names.has(name);
+  for (const s of [...services].reverse()) await s.down(wanted);
   await functions.down(wanted);
   if (wanted(postgres.status().name)) await postgres.down();
   console.log(names ? `stopped: ${[...names].join(", ") || "nothing"}` : "stack stopped");

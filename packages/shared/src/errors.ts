@@ -24,10 +24,24 @@ export const ErrorCode = {
   DESTINATION_PERMISSION: "DESTINATION_PERMISSION",
   DESTINATION_QUOTA: "DESTINATION_QUOTA",
   DESTINATION_IO: "DESTINATION_IO",
+  /** The provider asked us to slow down (HTTP 429 / 503 SlowDown); details.retryAfterMs when known. */
+  DESTINATION_RATE_LIMITED: "DESTINATION_RATE_LIMITED",
+  /** The provider answered 5xx or the equivalent: worth retrying. */
+  DESTINATION_UNAVAILABLE: "DESTINATION_UNAVAILABLE",
+  /** A destination host resolves to a loopback, private, link-local or metadata address. */
+  DESTINATION_BLOCKED_HOST: "DESTINATION_BLOCKED_HOST",
+  /** A path or object conflict the adapter will not resolve by guessing (e.g. Dropbox path/conflict). */
+  DESTINATION_CONFLICT: "DESTINATION_CONFLICT",
+  /** Credentials the destination needs were not supplied. */
+  DESTINATION_CREDENTIALS_MISSING: "DESTINATION_CREDENTIALS_MISSING",
   SOURCE_CONNECTION: "SOURCE_CONNECTION",
   SOURCE_QUERY: "SOURCE_QUERY",
   RESTORE_TARGET_NOT_EMPTY: "RESTORE_TARGET_NOT_EMPTY",
   RESTORE_FAILED: "RESTORE_FAILED",
+  /** The target holds rows that conflict with the backup; restore reports them instead of guessing. */
+  RESTORE_CONFLICT: "RESTORE_CONFLICT",
+  /** An incremental or differential backup whose base is missing, or a chain out of order. */
+  CHAIN_BROKEN: "CHAIN_BROKEN",
   PASSPHRASE_REQUIRED: "PASSPHRASE_REQUIRED",
   WRONG_PASSPHRASE: "WRONG_PASSPHRASE",
 } as const;
