@@ -9,6 +9,7 @@ export const PORTS = {
     "restore": 55442,
     "verify-integrity": 55443,
     "scheduled-cleanup": 55444,
+    "save-secret": 55445,
   },
   /** Destination servers and provider fakes (issue 5); FTP passive ports are a range. */
   s3rver: 55450,

@@ -134,6 +134,28 @@ comment on function cofre_private.host_tenant_role(uuid, uuid) is
   'Host-app hook: the role the host app grants p_user_id in tenant p_tenant_id, or null. Returns null in Cofre; a host app replaces it (same signature) to map its own clinics and members. See the header of this migration.';
 revoke execute on function cofre_private.host_tenant_role(uuid, uuid) from public;
 
+-- The one role rule: the higher of the explicit membership and the host hook's answer. Private,
+-- for backend RPCs that act for a user they name (the Edge Function storing a secret passes the
+-- user id it verified from the JWT); everything else goes through has_role_on_tenant below.
+create function cofre_private.user_has_role(p_tenant_id uuid, p_user_id uuid, p_min_role cofre.tenant_role)
+returns boolean
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select coalesce(
+    greatest(
+      (select m.role from cofre.tenant_members m
+        where m.user_id = p_user_id and m.tenant_id = p_tenant_id),
+      cofre_private.host_tenant_role(p_tenant_id, p_user_id)
+    ) >= p_min_role,
+    false)
+$$;
+comment on function cofre_private.user_has_role(uuid, uuid, cofre.tenant_role) is
+  'True when p_user_id holds at least p_min_role in tenant p_tenant_id, through tenant_members or the host-app hook. The rule behind has_role_on_tenant.';
+revoke execute on function cofre_private.user_has_role(uuid, uuid, cofre.tenant_role) from public;
+
 -- The helper lives in `cofre` (not cofre_private) because RLS policies run with the caller's
 -- rights: `authenticated` must be able to EXECUTE it, and cofre_private stays closed to it.
 -- It only ever answers about the caller (auth.uid()), so it reveals nothing about other users;
@@ -145,13 +167,7 @@ stable
 security definer
 set search_path = ''
 as $$
-  select coalesce(
-    greatest(
-      (select m.role from cofre.tenant_members m
-        where m.user_id = auth.uid() and m.tenant_id = p_tenant_id),
-      cofre_private.host_tenant_role(p_tenant_id, auth.uid())
-    ) >= p_min_role,
-    false)
+  select cofre_private.user_has_role(p_tenant_id, auth.uid(), p_min_role)
 $$;
 comment on function cofre.has_role_on_tenant(uuid, cofre.tenant_role) is
   'True when the calling user (auth.uid()) holds at least p_min_role in tenant p_tenant_id, through tenant_members or the host-app hook. The single role check used by every Cofre policy and RPC.';
@@ -167,15 +183,17 @@ stable
 set search_path = ''
 as $$
 begin
-  if auth.uid() is null or p_tenant_id is null
-     or not cofre.has_role_on_tenant(p_tenant_id, p_min_role) then
+  -- No short cut for an unknown tenant (null: the caller's lookup found nothing): the check runs
+  -- against a tenant id that exists nowhere, so an unknown id and another clinic's id execute the
+  -- same statements before the same error (supabase/tests/19-no-inference.sql).
+  if not cofre.has_role_on_tenant(coalesce(p_tenant_id, '00000000-0000-0000-0000-000000000000'), p_min_role) then
     raise exception 'Cofre: permission denied for this tenant'
       using errcode = '42501', hint = 'COFRE_FORBIDDEN';
   end if;
 end;
 $$;
 comment on function cofre.assert_role_on_tenant(uuid, cofre.tenant_role) is
-  'Raises 42501 "Cofre: permission denied for this tenant" unless the caller holds p_min_role in the tenant. Same error for unknown tenants, non-members and insufficient roles.';
+  'Raises 42501 "Cofre: permission denied for this tenant" unless the caller holds p_min_role in the tenant. Same error, and the same statements, for unknown (null) tenants, non-members and insufficient roles.';
 revoke execute on function cofre.assert_role_on_tenant(uuid, cofre.tenant_role) from public, anon, service_role;
 grant execute on function cofre.assert_role_on_tenant(uuid, cofre.tenant_role) to authenticated;
 

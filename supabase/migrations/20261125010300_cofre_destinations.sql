@@ -1,25 +1,16 @@
--- Cofre destinations and write-only secrets.
+-- Cofre destinations and the write-only secret store.
 --
 -- A destination is where backups are stored: local directory, S3, Google Drive, Dropbox, FTP,
 -- SFTP, Storj. Its non-secret settings (bucket, region, host, port, path, …) are a jsonb the
 -- tab can read. Its credentials (keys, passwords, OAuth refresh tokens, access grants) are
--- write-only: the browser sends them once through create_destination/update_destination; no
--- RPC, view, error message or audit row returns them; the tab sees secret_hint ("…a1b2") and
--- secret_set_at only. Schedules' encryption passphrases use the same store (20261125010400).
---
--- Store (local stack): cofre_private.secrets holds encrypt-then-MAC ciphertext —
--- AES-256-CBC (pgcrypto encrypt_iv, random 16-byte IV) + HMAC-SHA256 over key_id || iv ||
--- ciphertext, with the encryption and MAC keys derived from a 32-byte master key by
--- HMAC-SHA256. pgcrypto has no AES-GCM; encrypt-then-MAC gives the same guarantees
--- (confidentiality + integrity, checked before decrypting). The master keys live in
--- cofre_private.secret_keys, which no API role can reach; only cofre.reveal_secret_for_engine
--- (service_role, i.e. the Edge Functions and the worker) decrypts, and every decryption is
--- audited. Rotation: insert a new active key; new writes use it, old rows name their key_id.
---
--- Production (Supabase): cofre_private.store_secret / cofre_private.read_secret are the only two
--- functions that touch key material; on Supabase they map to vault.create_secret /
--- vault.update_secret (storing the returned vault id instead of the ciphertext) and
--- vault.decrypted_secrets. Callers do not change. (The Vault variant is not written yet.)
+-- write-only and never pass through an RPC the browser can call: the browser sends them to an
+-- Edge Function, which encrypts them (AES-256-GCM, Web Crypto, packages/shared/src/secrets/)
+-- under a key only the functions hold (COFRE_SECRET_KEY) and stores the ciphertext through the
+-- service-role RPC cofre.put_sealed_secret — or, on Supabase, hands them to Vault through
+-- cofre.put_vault_secret (20261125020300_cofre_secrets.sql). The database never holds the
+-- local key, so nothing in it can decrypt a sealed secret. No RPC, view, error message or
+-- audit row returns a secret; the tab sees secret_hint ("…a1b2") and secret_set_at only.
+-- Schedules' encryption passphrases use the same store.
 
 -- ---------------------------------------------------------------------------------------------
 -- Types
@@ -33,125 +24,59 @@ comment on type cofre.connection_test_status is 'State of the last connection te
 -- ---------------------------------------------------------------------------------------------
 -- Secret store (private)
 -- ---------------------------------------------------------------------------------------------
-create table cofre_private.secret_keys (
-  key_id text primary key default 'k' || to_char(clock_timestamp(), 'YYYYMMDDHH24MISS'),
-  master_key bytea not null default extensions.gen_random_bytes(32) check (length(master_key) = 32),
-  active boolean not null default true,
-  created_at timestamptz not null default now()
-);
-comment on table cofre_private.secret_keys is
-  'Master keys of the local secret store (32 random bytes each). Exactly one is active for new writes. Unreachable by every API role.';
-create unique index secret_keys_one_active on cofre_private.secret_keys (active) where active;
-
-insert into cofre_private.secret_keys (key_id) values ('k1');
-
+-- One row per secret owner. store = 'aes_gcm': key_id names the functions' key, nonce is the
+-- 12-byte GCM nonce, ciphertext is AES-256-GCM output (with its 16-byte tag) whose additional
+-- data binds it to the owner (see packages/shared/src/secrets/seal.ts). store = 'vault':
+-- vault_secret_id points into vault.secrets (Supabase Vault encrypts it).
 create table cofre_private.secrets (
   owner_type text not null check (owner_type in ('destination', 'schedule')),
   owner_id uuid not null,
   tenant_id uuid not null references cofre.tenants (id) on delete cascade,
-  key_id text not null references cofre_private.secret_keys (key_id),
-  iv bytea not null,
-  ciphertext bytea not null,
-  mac bytea not null,
+  store text not null check (store in ('aes_gcm', 'vault')),
+  key_id text check (key_id ~ '^[A-Za-z0-9_.-]{1,64}$'),
+  nonce bytea check (length(nonce) = 12),
+  ciphertext bytea check (length(ciphertext) between 17 and 131072),
+  vault_secret_id uuid,
   set_at timestamptz not null default now(),
   set_by uuid,
-  primary key (owner_type, owner_id)
+  primary key (owner_type, owner_id),
+  check (case store
+           when 'aes_gcm' then key_id is not null and nonce is not null and ciphertext is not null and vault_secret_id is null
+           else vault_secret_id is not null and key_id is null and nonce is null and ciphertext is null end)
 );
 comment on table cofre_private.secrets is
-  'Write-only secrets (destination credentials, encryption passphrases), encrypted: AES-256-CBC + HMAC-SHA256 (encrypt-then-MAC) under a key of cofre_private.secret_keys.';
+  'Write-only secrets (destination credentials, encryption passphrases): AES-256-GCM ciphertext sealed by the Edge Functions under a key the database never sees (store aes_gcm), or a reference to Supabase Vault (store vault).';
 
-revoke all on table cofre_private.secret_keys, cofre_private.secrets from public, anon, authenticated, service_role;
-alter table cofre_private.secret_keys enable row level security;
+revoke all on table cofre_private.secrets from public, anon, authenticated, service_role;
 alter table cofre_private.secrets enable row level security;
--- No policies: only the owner (through the functions below) reads or writes them.
+-- No policies: only the owner (through the functions of 20261125020300) reads or writes it.
 
-create function cofre_private.derive_key(p_master bytea, p_purpose text)
-returns bytea
-language sql
-immutable
-set search_path = ''
-as $$
-  select extensions.hmac(convert_to('cofre-secret-v1/' || p_purpose, 'UTF8'), p_master, 'sha256')
-$$;
-comment on function cofre_private.derive_key(bytea, text) is
-  'Derives a 32-byte sub-key (purpose enc or mac) from a master key: HMAC-SHA256(master, "cofre-secret-v1/<purpose>").';
-revoke execute on function cofre_private.derive_key(bytea, text) from public;
-
-create function cofre_private.secret_hint(p_secret text)
-returns text
-language sql
-immutable
-set search_path = ''
-as $$
-  -- Last 4 characters of the secret (after trailing JSON punctuation), only when the secret is
-  -- long enough (>= 16) that 4 characters reveal little; otherwise just the ellipsis.
-  select case when length(v) >= 16 then '…' || right(v, 4) else '…' end
-  from (select regexp_replace(p_secret, '[\s"}\]]+$', '') as v) s
-$$;
-comment on function cofre_private.secret_hint(text) is
-  'The only thing the tab ever sees of a secret: "…" plus its last 4 characters when it has at least 16.';
-revoke execute on function cofre_private.secret_hint(text) from public;
-
-create function cofre_private.store_secret(
-  p_tenant_id uuid, p_owner_type text, p_owner_id uuid, p_secret text
-)
-returns void
+create function cofre_private.forget_secret(p_owner_type text, p_owner_id uuid)
+returns boolean
 language plpgsql
 security definer
 set search_path = ''
 as $$
 declare
-  v_key record;
-  v_iv bytea := extensions.gen_random_bytes(16);
-  v_ct bytea;
+  v_vault_id uuid;
 begin
-  if p_secret is null or length(p_secret) not between 1 and 65536 then
-    raise exception 'Cofre: a secret must have 1 to 65536 characters' using errcode = '22023', hint = 'COFRE_INVALID_INPUT';
-  end if;
-  select k.key_id, k.master_key into v_key from cofre_private.secret_keys k where k.active;
-  v_ct := extensions.encrypt_iv(convert_to(p_secret, 'UTF8'), cofre_private.derive_key(v_key.master_key, 'enc'),
-                                v_iv, 'aes-cbc/pad:pkcs');
-  insert into cofre_private.secrets (owner_type, owner_id, tenant_id, key_id, iv, ciphertext, mac, set_by)
-  values (p_owner_type, p_owner_id, p_tenant_id, v_key.key_id, v_iv, v_ct,
-          extensions.hmac(convert_to(v_key.key_id, 'UTF8') || v_iv || v_ct,
-                          cofre_private.derive_key(v_key.master_key, 'mac'), 'sha256'),
-          auth.uid())
-  on conflict (owner_type, owner_id) do update
-    set key_id = excluded.key_id, iv = excluded.iv, ciphertext = excluded.ciphertext, mac = excluded.mac,
-        set_at = now(), set_by = excluded.set_by;
-end;
-$$;
-comment on function cofre_private.store_secret(uuid, text, uuid, text) is
-  'Encrypts and stores (or replaces) the secret of a destination or schedule. Never logs or returns it. On Supabase: vault.create_secret/vault.update_secret.';
-revoke execute on function cofre_private.store_secret(uuid, text, uuid, text) from public;
-
-create function cofre_private.read_secret(p_owner_type text, p_owner_id uuid)
-returns text
-language plpgsql
-stable
-security definer
-set search_path = ''
-as $$
-declare
-  s record;
-  v_master bytea;
-begin
-  select * into s from cofre_private.secrets x where x.owner_type = p_owner_type and x.owner_id = p_owner_id;
+  delete from cofre_private.secrets s where s.owner_type = p_owner_type and s.owner_id = p_owner_id
+  returning s.vault_secret_id into v_vault_id;
   if not found then
-    return null;
+    return false;
   end if;
-  select k.master_key into v_master from cofre_private.secret_keys k where k.key_id = s.key_id;
-  if extensions.hmac(convert_to(s.key_id, 'UTF8') || s.iv || s.ciphertext,
-                     cofre_private.derive_key(v_master, 'mac'), 'sha256') <> s.mac then
-    raise exception 'Cofre: a stored secret failed its integrity check' using errcode = 'XX001', hint = 'COFRE_SECRET_CORRUPT';
+  if v_vault_id is not null and to_regclass('vault.secrets') is not null then
+    -- Vault has no delete function; its table is the documented way to remove a secret. The
+    -- schema name is a parameter so the statement is only resolved where Vault exists (also for
+    -- `supabase db lint`, whose plpgsql_check would otherwise flag it where Vault is absent).
+    execute format('delete from %I.secrets where id = $1', 'vault') using v_vault_id;
   end if;
-  return convert_from(extensions.decrypt_iv(s.ciphertext, cofre_private.derive_key(v_master, 'enc'), s.iv,
-                                            'aes-cbc/pad:pkcs'), 'UTF8');
+  return true;
 end;
 $$;
-comment on function cofre_private.read_secret(text, uuid) is
-  'Decrypts a stored secret after checking its MAC (XX001 if it was tampered with); null when none is set. On Supabase: vault.decrypted_secrets.';
-revoke execute on function cofre_private.read_secret(text, uuid) from public;
+comment on function cofre_private.forget_secret(text, uuid) is
+  'Destroys the secret of a destination or schedule (and its Vault entry, on Supabase). True when there was one.';
+revoke execute on function cofre_private.forget_secret(text, uuid) from public;
 
 -- ---------------------------------------------------------------------------------------------
 -- Destinations
@@ -227,6 +152,9 @@ begin
       raise exception 'Cofre: settings.port must be an integer from 1 to 65535' using errcode = '22023', hint = 'COFRE_INVALID_INPUT';
     end if;
   end if;
+  if p_settings ? 'offsite' and jsonb_typeof(p_settings -> 'offsite') <> 'boolean' then
+    raise exception 'Cofre: settings.offsite must be true or false' using errcode = '22023', hint = 'COFRE_INVALID_INPUT';
+  end if;
   if p_kind = 's3' and p_settings ? 'storage_class' and p_settings ->> 'storage_class' not in
      ('STANDARD', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING', 'GLACIER_IR', 'GLACIER', 'DEEP_ARCHIVE') then
     raise exception 'Cofre: unknown S3 storage class' using errcode = '22023', hint = 'COFRE_INVALID_INPUT';
@@ -235,7 +163,7 @@ begin
 end;
 $$;
 comment on function cofre_private.validate_destination_settings(cofre.destination_kind, jsonb) is
-  'Checks a destination''s non-secret settings for its kind (required keys, absolute local path, FTP/SFTP port, S3 storage class) and refuses any key that names a credential. Returns the settings.';
+  'Checks a destination''s non-secret settings for its kind (required keys, absolute local path, FTP/SFTP port, S3 storage class, boolean offsite) and refuses any key that names a credential. Returns the settings.';
 revoke execute on function cofre_private.validate_destination_settings(cofre.destination_kind, jsonb) from public;
 
 create function cofre_private.destination_for_update(p_destination_id uuid, p_min_role cofre.tenant_role)
@@ -245,13 +173,17 @@ set search_path = ''
 as $$
 declare
   d cofre.destinations;
+  v_tenant uuid;
 begin
-  select * into d from cofre.destinations x where x.id = p_destination_id and x.deleted_at is null for update;
-  -- Unknown, deleted and other clinics' destinations give the same error as a missing role.
+  -- One path for unknown and other clinics' ids: look the tenant up (no lock: a refused caller must
+  -- never wait on another clinic's row lock), check the role on it — or on no tenant — and raise the
+  -- one error; only an allowed caller locks the row.
+  select x.tenant_id into v_tenant from cofre.destinations x where x.id = p_destination_id and x.deleted_at is null;
+  perform cofre.assert_role_on_tenant(v_tenant, p_min_role);
+  select * into d from cofre.destinations x where x.id = p_destination_id and x.tenant_id = v_tenant and x.deleted_at is null for update;
   if not found then
-    perform cofre.assert_role_on_tenant(null, p_min_role);
+    perform cofre.assert_role_on_tenant(null, p_min_role);  -- gone since the check: like an unknown id
   end if;
-  perform cofre.assert_role_on_tenant(d.tenant_id, p_min_role);
   return d;
 end;
 $$;
@@ -263,8 +195,7 @@ revoke execute on function cofre_private.destination_for_update(uuid, cofre.tena
 -- API
 -- ---------------------------------------------------------------------------------------------
 create function cofre.create_destination(
-  p_tenant_id uuid, p_name text, p_kind cofre.destination_kind, p_settings jsonb default '{}',
-  p_secret text default null
+  p_tenant_id uuid, p_name text, p_kind cofre.destination_kind, p_settings jsonb default '{}'
 )
 returns uuid
 language plpgsql
@@ -287,27 +218,20 @@ begin
     raise exception 'Cofre: a destination with this name already exists' using errcode = '23505', hint = 'COFRE_DUPLICATE';
   end if;
   v_id := gen_random_uuid();
-  insert into cofre.destinations (id, tenant_id, name, kind, settings, created_by, secret_hint, secret_set_at)
-  values (v_id, p_tenant_id, btrim(p_name), p_kind, p_settings, auth.uid(),
-          case when p_secret is not null then cofre_private.secret_hint(p_secret) end,
-          case when p_secret is not null then now() end);
-  if p_secret is not null then
-    perform cofre_private.store_secret(p_tenant_id, 'destination', v_id, p_secret);
-  end if;
+  insert into cofre.destinations (id, tenant_id, name, kind, settings, created_by)
+  values (v_id, p_tenant_id, btrim(p_name), p_kind, p_settings, auth.uid());
   perform cofre_private.audit(p_tenant_id, 'destination.created', 'destination', v_id::text,
-    jsonb_build_object('name', btrim(p_name), 'kind', p_kind, 'settings', p_settings,
-                       'secret_changed', p_secret is not null));
+    jsonb_build_object('name', btrim(p_name), 'kind', p_kind, 'settings', p_settings));
   return v_id;
 end;
 $$;
-comment on function cofre.create_destination(uuid, text, cofre.destination_kind, jsonb, text) is
-  'Adds a destination to a clinic: validated non-secret settings plus an optional write-only secret (credentials as text, e.g. a JSON document). Clinic admins only.';
-revoke execute on function cofre.create_destination(uuid, text, cofre.destination_kind, jsonb, text) from public, anon, service_role;
-grant execute on function cofre.create_destination(uuid, text, cofre.destination_kind, jsonb, text) to authenticated;
+comment on function cofre.create_destination(uuid, text, cofre.destination_kind, jsonb) is
+  'Adds a destination to a clinic with validated non-secret settings. Its credentials go separately to the secrets Edge Function (cofre.put_sealed_secret / put_vault_secret), never through this RPC. Clinic admins only.';
+revoke execute on function cofre.create_destination(uuid, text, cofre.destination_kind, jsonb) from public, anon, service_role;
+grant execute on function cofre.create_destination(uuid, text, cofre.destination_kind, jsonb) to authenticated;
 
 create function cofre.update_destination(
-  p_destination_id uuid, p_name text default null, p_settings jsonb default null, p_secret text default null,
-  p_enabled boolean default null
+  p_destination_id uuid, p_name text default null, p_settings jsonb default null, p_enabled boolean default null
 )
 returns void
 language plpgsql
@@ -331,22 +255,16 @@ begin
   update cofre.destinations x
      set name = coalesce(btrim(p_name), x.name),
          settings = coalesce(p_settings, x.settings),
-         enabled = coalesce(p_enabled, x.enabled),
-         secret_hint = case when p_secret is not null then cofre_private.secret_hint(p_secret) else x.secret_hint end,
-         secret_set_at = case when p_secret is not null then now() else x.secret_set_at end
+         enabled = coalesce(p_enabled, x.enabled)
    where x.id = d.id;
-  if p_secret is not null then
-    perform cofre_private.store_secret(d.tenant_id, 'destination', d.id, p_secret);
-  end if;
   perform cofre_private.audit(d.tenant_id, 'destination.updated', 'destination', d.id::text,
-    jsonb_strip_nulls(jsonb_build_object('name', p_name, 'settings', p_settings, 'enabled', p_enabled))
-      || jsonb_build_object('secret_changed', p_secret is not null));
+    jsonb_strip_nulls(jsonb_build_object('name', p_name, 'settings', p_settings, 'enabled', p_enabled)));
 end;
 $$;
-comment on function cofre.update_destination(uuid, text, jsonb, text, boolean) is
-  'Changes a destination''s name, settings, enabled flag and/or replaces its secret (null = keep). Clinic admins only.';
-revoke execute on function cofre.update_destination(uuid, text, jsonb, text, boolean) from public, anon, service_role;
-grant execute on function cofre.update_destination(uuid, text, jsonb, text, boolean) to authenticated;
+comment on function cofre.update_destination(uuid, text, jsonb, boolean) is
+  'Changes a destination''s name, settings and/or enabled flag (null = keep). Its secret is replaced through the secrets Edge Function. Clinic admins only.';
+revoke execute on function cofre.update_destination(uuid, text, jsonb, boolean) from public, anon, service_role;
+grant execute on function cofre.update_destination(uuid, text, jsonb, boolean) to authenticated;
 
 create function cofre.delete_destination(p_destination_id uuid)
 returns void
@@ -360,9 +278,9 @@ begin
   d := cofre_private.destination_for_update(p_destination_id, 'admin');
   update cofre.destinations x set deleted_at = now(), enabled = false, secret_hint = null, secret_set_at = null
    where x.id = d.id;
-  delete from cofre_private.secrets s where s.owner_type = 'destination' and s.owner_id = d.id;
   perform cofre_private.audit(d.tenant_id, 'destination.deleted', 'destination', d.id::text,
-    jsonb_build_object('name', d.name, 'kind', d.kind, 'secret_changed', d.secret_set_at is not null));
+    jsonb_build_object('name', d.name, 'kind', d.kind,
+                       'secret_destroyed', cofre_private.forget_secret('destination', d.id)));
 end;
 $$;
 comment on function cofre.delete_destination(uuid) is
@@ -416,29 +334,6 @@ comment on function cofre.report_connection_test(uuid, boolean, text) is
   'The engine''s answer to a connection test (service_role only). p_message must be a classified, secret-free error such as DESTINATION_AUTH.';
 revoke execute on function cofre.report_connection_test(uuid, boolean, text) from public, anon, authenticated;
 grant execute on function cofre.report_connection_test(uuid, boolean, text) to service_role;
-
-create function cofre.reveal_secret_for_engine(p_owner_type text, p_owner_id uuid)
-returns text
-language plpgsql
-security definer
-set search_path = ''
-as $$
-declare
-  v_tenant uuid;
-begin
-  select s.tenant_id into v_tenant from cofre_private.secrets s
-   where s.owner_type = p_owner_type and s.owner_id = p_owner_id;
-  if v_tenant is null then
-    return null;
-  end if;
-  perform cofre_private.audit(v_tenant, p_owner_type || '.secret_read', p_owner_type, p_owner_id::text, '{}');
-  return cofre_private.read_secret(p_owner_type, p_owner_id);
-end;
-$$;
-comment on function cofre.reveal_secret_for_engine(text, uuid) is
-  'Decrypts a destination''s credentials or a schedule''s passphrase for the Edge Functions and the worker (service_role only); every call is audited. Null when none is set.';
-revoke execute on function cofre.reveal_secret_for_engine(text, uuid) from public, anon, authenticated;
-grant execute on function cofre.reveal_secret_for_engine(text, uuid) to service_role;
 
 -- ---------------------------------------------------------------------------------------------
 -- Privileges and RLS

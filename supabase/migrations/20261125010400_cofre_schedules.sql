@@ -121,7 +121,8 @@ create table cofre.schedule_destinations (
   destination_id uuid not null,
   primary key (schedule_id, destination_id),
   foreign key (tenant_id, schedule_id) references cofre.schedules (tenant_id, id) on delete cascade,
-  foreign key (tenant_id, destination_id) references cofre.destinations (tenant_id, id)
+  -- Destinations are only ever hard-deleted with their tenant (otherwise deleted_at).
+  foreign key (tenant_id, destination_id) references cofre.destinations (tenant_id, id) on delete cascade
 );
 comment on table cofre.schedule_destinations is
   'The destinations a schedule writes to (3-2-1: several per schedule). The composite keys keep a schedule and its destinations in the same tenant.';
@@ -219,12 +220,17 @@ set search_path = ''
 as $$
 declare
   s cofre.schedules;
+  v_tenant uuid;
 begin
-  select * into s from cofre.schedules x where x.id = p_schedule_id for update;
+  -- One path for unknown and other clinics' ids: look the tenant up (no lock: a refused caller must
+  -- never wait on another clinic's row lock), check the role on it — or on no tenant — and raise the
+  -- one error; only an allowed caller locks the row.
+  select x.tenant_id into v_tenant from cofre.schedules x where x.id = p_schedule_id;
+  perform cofre.assert_role_on_tenant(v_tenant, p_min_role);
+  select * into s from cofre.schedules x where x.id = p_schedule_id and x.tenant_id = v_tenant for update;
   if not found then
-    perform cofre.assert_role_on_tenant(null, p_min_role);
+    perform cofre.assert_role_on_tenant(null, p_min_role);  -- gone since the check: like an unknown id
   end if;
-  perform cofre.assert_role_on_tenant(s.tenant_id, p_min_role);
   return s;
 end;
 $$;
@@ -232,31 +238,13 @@ comment on function cofre_private.schedule_for_update(uuid, cofre.tenant_role) i
   'Locks a schedule after checking the caller holds p_min_role in its tenant; the same 42501 for unknown and foreign schedules.';
 revoke execute on function cofre_private.schedule_for_update(uuid, cofre.tenant_role) from public;
 
-create function cofre_private.check_passphrase(p_passphrase text)
-returns void
-language plpgsql
-immutable
-set search_path = ''
-as $$
-begin
-  if p_passphrase is not null and length(p_passphrase) not between 12 and 1024 then
-    raise exception 'Cofre: the encryption passphrase must have 12 to 1024 characters'
-      using errcode = '22023', hint = 'COFRE_WEAK_PASSPHRASE';
-  end if;
-end;
-$$;
-comment on function cofre_private.check_passphrase(text) is
-  'Refuses passphrases shorter than 12 or longer than 1024 characters (without echoing them).';
-revoke execute on function cofre_private.check_passphrase(text) from public;
-
 -- ---------------------------------------------------------------------------------------------
 -- API
 -- ---------------------------------------------------------------------------------------------
 create function cofre.create_schedule(
   p_tenant_id uuid, p_name text, p_backup_type cofre.backup_type, p_frequency cofre.schedule_frequency,
   p_run_at time, p_destination_ids uuid[], p_weekdays smallint[] default null, p_day_of_month smallint default null,
-  p_retention_days integer default 30, p_compression boolean default true, p_encryption boolean default false,
-  p_passphrase text default null
+  p_retention_days integer default 30, p_compression boolean default true, p_encryption boolean default false
 )
 returns uuid
 language plpgsql
@@ -277,10 +265,6 @@ begin
   if p_retention_days is null or p_retention_days not between 1 and 3650 then
     raise exception 'Cofre: retention must be between 1 and 3650 days' using errcode = '22023', hint = 'COFRE_INVALID_INPUT';
   end if;
-  perform cofre_private.check_passphrase(p_passphrase);
-  if coalesce(p_encryption, false) and p_passphrase is null then
-    raise exception 'Cofre: encrypted schedules need a passphrase' using errcode = '22023', hint = 'COFRE_PASSPHRASE_REQUIRED';
-  end if;
   select t.time_zone into v_tz from cofre.tenants t where t.id = p_tenant_id;
   -- Validates the rule (frequency, weekdays, day of month) with clear errors.
   perform cofre.preview_schedule_runs(p_frequency, p_run_at, p_weekdays, p_day_of_month, v_tz, 1);
@@ -288,39 +272,31 @@ begin
     raise exception 'Cofre: a schedule with this name already exists' using errcode = '23505', hint = 'COFRE_DUPLICATE';
   end if;
   insert into cofre.schedules (tenant_id, name, backup_type, frequency, run_at, weekdays, day_of_month,
-                                retention_days, compression, encryption, created_by,
-                                passphrase_hint, passphrase_set_at)
+                                retention_days, compression, encryption, created_by)
   values (p_tenant_id, btrim(p_name), p_backup_type, p_frequency, p_run_at,
           case when p_frequency = 'weekly' then (select array_agg(distinct w order by w) from unnest(p_weekdays) w) end,
           case when p_frequency = 'monthly' then p_day_of_month end,
-          p_retention_days, coalesce(p_compression, true), coalesce(p_encryption, false), auth.uid(),
-          case when p_passphrase is not null then cofre_private.secret_hint(p_passphrase) end,
-          case when p_passphrase is not null then now() end)
+          p_retention_days, coalesce(p_compression, true), coalesce(p_encryption, false), auth.uid())
   returning * into s;
   update cofre.schedules x set next_run_at = cofre_private.schedule_next_run(s) where x.id = s.id;
   perform cofre_private.set_schedule_destinations(p_tenant_id, s.id, p_destination_ids);
-  if p_passphrase is not null then
-    perform cofre_private.store_secret(p_tenant_id, 'schedule', s.id, p_passphrase);
-  end if;
   perform cofre_private.audit(p_tenant_id, 'schedule.created', 'schedule', s.id::text,
     jsonb_build_object('name', s.name, 'backup_type', s.backup_type, 'frequency', s.frequency, 'run_at', s.run_at,
                        'weekdays', s.weekdays, 'day_of_month', s.day_of_month, 'retention_days', s.retention_days,
-                       'compression', s.compression, 'encryption', s.encryption, 'destination_ids', p_destination_ids,
-                       'passphrase_changed', p_passphrase is not null));
+                       'compression', s.compression, 'encryption', s.encryption, 'destination_ids', p_destination_ids));
   return s.id;
 end;
 $$;
-comment on function cofre.create_schedule(uuid, text, cofre.backup_type, cofre.schedule_frequency, time, uuid[], smallint[], smallint, integer, boolean, boolean, text) is
-  'Creates an active schedule writing to one or more of the clinic''s destinations; computes next_run_at in the clinic''s time zone. Encryption requires a passphrase (12+ characters, write-only). Clinic admins only.';
-revoke execute on function cofre.create_schedule(uuid, text, cofre.backup_type, cofre.schedule_frequency, time, uuid[], smallint[], smallint, integer, boolean, boolean, text) from public, anon, service_role;
-grant execute on function cofre.create_schedule(uuid, text, cofre.backup_type, cofre.schedule_frequency, time, uuid[], smallint[], smallint, integer, boolean, boolean, text) to authenticated;
+comment on function cofre.create_schedule(uuid, text, cofre.backup_type, cofre.schedule_frequency, time, uuid[], smallint[], smallint, integer, boolean, boolean) is
+  'Creates an active schedule writing to one or more of the clinic''s destinations; computes next_run_at in the clinic''s time zone. With encryption on, runs are refused until the passphrase is set through the secrets Edge Function (cofre.put_sealed_secret / put_vault_secret; never through this RPC). Clinic admins only.';
+revoke execute on function cofre.create_schedule(uuid, text, cofre.backup_type, cofre.schedule_frequency, time, uuid[], smallint[], smallint, integer, boolean, boolean) from public, anon, service_role;
+grant execute on function cofre.create_schedule(uuid, text, cofre.backup_type, cofre.schedule_frequency, time, uuid[], smallint[], smallint, integer, boolean, boolean) to authenticated;
 
 create function cofre.update_schedule(
   p_schedule_id uuid, p_name text default null, p_backup_type cofre.backup_type default null,
   p_frequency cofre.schedule_frequency default null, p_run_at time default null,
   p_destination_ids uuid[] default null, p_weekdays smallint[] default null, p_day_of_month smallint default null,
-  p_retention_days integer default null, p_compression boolean default null, p_encryption boolean default null,
-  p_passphrase text default null
+  p_retention_days integer default null, p_compression boolean default null, p_encryption boolean default null
 )
 returns void
 language plpgsql
@@ -350,10 +326,6 @@ begin
   if n.retention_days not between 1 and 3650 then
     raise exception 'Cofre: retention must be between 1 and 3650 days' using errcode = '22023', hint = 'COFRE_INVALID_INPUT';
   end if;
-  perform cofre_private.check_passphrase(p_passphrase);
-  if n.encryption and p_passphrase is null and s.passphrase_set_at is null then
-    raise exception 'Cofre: encrypted schedules need a passphrase' using errcode = '22023', hint = 'COFRE_PASSPHRASE_REQUIRED';
-  end if;
   select t.time_zone into v_tz from cofre.tenants t where t.id = s.tenant_id;
   perform cofre.preview_schedule_runs(n.frequency, n.run_at, n.weekdays, n.day_of_month, v_tz, 1);
   if exists (select 1 from cofre.schedules x
@@ -364,27 +336,21 @@ begin
      set name = n.name, backup_type = n.backup_type, frequency = n.frequency, run_at = n.run_at,
          weekdays = n.weekdays, day_of_month = n.day_of_month, retention_days = n.retention_days,
          compression = n.compression, encryption = n.encryption,
-         passphrase_hint = case when p_passphrase is not null then cofre_private.secret_hint(p_passphrase) else x.passphrase_hint end,
-         passphrase_set_at = case when p_passphrase is not null then now() else x.passphrase_set_at end,
          next_run_at = cofre_private.schedule_next_run(n)
    where x.id = s.id;
   if p_destination_ids is not null then
     perform cofre_private.set_schedule_destinations(s.tenant_id, s.id, p_destination_ids);
   end if;
-  if p_passphrase is not null then
-    perform cofre_private.store_secret(s.tenant_id, 'schedule', s.id, p_passphrase);
-  end if;
   perform cofre_private.audit(s.tenant_id, 'schedule.updated', 'schedule', s.id::text,
     jsonb_strip_nulls(jsonb_build_object('name', p_name, 'backup_type', p_backup_type, 'frequency', p_frequency,
       'run_at', p_run_at, 'weekdays', p_weekdays, 'day_of_month', p_day_of_month, 'retention_days', p_retention_days,
-      'compression', p_compression, 'encryption', p_encryption, 'destination_ids', p_destination_ids))
-    || jsonb_build_object('passphrase_changed', p_passphrase is not null));
+      'compression', p_compression, 'encryption', p_encryption, 'destination_ids', p_destination_ids)));
 end;
 $$;
-comment on function cofre.update_schedule(uuid, text, cofre.backup_type, cofre.schedule_frequency, time, uuid[], smallint[], smallint, integer, boolean, boolean, text) is
-  'Changes any part of a schedule (null = keep) and recomputes next_run_at; a new passphrase replaces the old one. Clinic admins only.';
-revoke execute on function cofre.update_schedule(uuid, text, cofre.backup_type, cofre.schedule_frequency, time, uuid[], smallint[], smallint, integer, boolean, boolean, text) from public, anon, service_role;
-grant execute on function cofre.update_schedule(uuid, text, cofre.backup_type, cofre.schedule_frequency, time, uuid[], smallint[], smallint, integer, boolean, boolean, text) to authenticated;
+comment on function cofre.update_schedule(uuid, text, cofre.backup_type, cofre.schedule_frequency, time, uuid[], smallint[], smallint, integer, boolean, boolean) is
+  'Changes any part of a schedule (null = keep) and recomputes next_run_at. The passphrase is replaced through the secrets Edge Function. Clinic admins only.';
+revoke execute on function cofre.update_schedule(uuid, text, cofre.backup_type, cofre.schedule_frequency, time, uuid[], smallint[], smallint, integer, boolean, boolean) from public, anon, service_role;
+grant execute on function cofre.update_schedule(uuid, text, cofre.backup_type, cofre.schedule_frequency, time, uuid[], smallint[], smallint, integer, boolean, boolean) to authenticated;
 
 create function cofre.pause_schedule(p_schedule_id uuid)
 returns void
@@ -437,10 +403,9 @@ declare
   s cofre.schedules;
 begin
   s := cofre_private.schedule_for_update(p_schedule_id, 'admin');
-  delete from cofre_private.secrets x where x.owner_type = 'schedule' and x.owner_id = s.id;
   delete from cofre.schedules x where x.id = s.id;
   perform cofre_private.audit(s.tenant_id, 'schedule.deleted', 'schedule', s.id::text,
-    jsonb_build_object('name', s.name));
+    jsonb_build_object('name', s.name, 'passphrase_destroyed', cofre_private.forget_secret('schedule', s.id)));
 end;
 $$;
 comment on function cofre.delete_schedule(uuid) is

@@ -69,7 +69,7 @@ create table cofre.runs (
 );
 comment on table cofre.runs is
   'Backups and verifications of a clinic, and the job queue the workers claim (lease_owner/lease_expires_at, heartbeat_at, progress, checkpoint). Metrics: bytes read/written, compression ratio (written/read), duration, throughput.';
-create index runs_tenant_created_idx on cofre.runs (tenant_id, created_at desc);
+create index runs_tenant_created_idx on cofre.runs (tenant_id, created_at desc, id desc);
 create index runs_claimable_idx on cofre.runs (created_at) where status in ('queued', 'running', 'verifying');
 create unique index runs_one_active_backup_per_tenant on cofre.runs (tenant_id)
   where kind = 'backup' and status in ('queued', 'running', 'verifying');
@@ -92,7 +92,8 @@ create table cofre.artifacts (
   updated_at timestamptz not null default now(),
   unique (run_id, destination_id, object_key),
   foreign key (tenant_id, run_id) references cofre.runs (tenant_id, id) on delete cascade,
-  foreign key (tenant_id, destination_id) references cofre.destinations (tenant_id, id)
+  -- Destinations are only ever hard-deleted with their tenant (otherwise deleted_at).
+  foreign key (tenant_id, destination_id) references cofre.destinations (tenant_id, id) on delete cascade
 );
 comment on table cofre.artifacts is
   'One stored object of a run on one destination: key, size, SHA-256, MD5, status and when it was last verified.';
@@ -161,6 +162,11 @@ declare
   v_parent uuid;
   v_id uuid;
 begin
+  if p_encryption and not exists (select 1 from cofre_private.secrets x
+                                   where x.owner_type = 'schedule' and x.owner_id = p_schedule_id) then
+    raise exception 'Cofre: set the encryption passphrase of this schedule before it runs'
+      using errcode = '55000', hint = 'COFRE_PASSPHRASE_REQUIRED';
+  end if;
   if p_backup_type <> 'full' then
     v_parent := cofre_private.backup_parent(p_tenant_id, p_backup_type);
     if v_parent is null then
@@ -182,7 +188,7 @@ begin
 end;
 $$;
 comment on function cofre_private.enqueue_backup(uuid, cofre.backup_type, cofre.run_trigger, uuid, uuid[], boolean, boolean) is
-  'Queues a backup run, resolving its parent for incremental/differential types; 55006 when the clinic already has one queued or running.';
+  'Queues a backup run, resolving its parent for incremental/differential types; 55006 when the clinic already has one queued or running; 55000 COFRE_PASSPHRASE_REQUIRED for an encrypted schedule whose passphrase is not set.';
 revoke execute on function cofre_private.enqueue_backup(uuid, cofre.backup_type, cofre.run_trigger, uuid, uuid[], boolean, boolean) from public;
 
 create function cofre_private.run_for_update(p_run_id uuid, p_min_role cofre.tenant_role)
@@ -192,12 +198,17 @@ set search_path = ''
 as $$
 declare
   r cofre.runs;
+  v_tenant uuid;
 begin
-  select * into r from cofre.runs x where x.id = p_run_id for update;
+  -- One path for unknown and other clinics' ids: look the tenant up (no lock: a refused caller must
+  -- never wait on another clinic's row lock), check the role on it — or on no tenant — and raise the
+  -- one error; only an allowed caller locks the row.
+  select x.tenant_id into v_tenant from cofre.runs x where x.id = p_run_id;
+  perform cofre.assert_role_on_tenant(v_tenant, p_min_role);
+  select * into r from cofre.runs x where x.id = p_run_id and x.tenant_id = v_tenant for update;
   if not found then
-    perform cofre.assert_role_on_tenant(null, p_min_role);
+    perform cofre.assert_role_on_tenant(null, p_min_role);  -- gone since the check: like an unknown id
   end if;
-  perform cofre.assert_role_on_tenant(r.tenant_id, p_min_role);
   return r;
 end;
 $$;
@@ -320,13 +331,13 @@ grant execute on function cofre.cancel_run(uuid) to authenticated;
 create function cofre.list_backups(
   p_tenant_id uuid, p_backup_type cofre.backup_type default null, p_status cofre.run_status default null,
   p_from timestamptz default null, p_to timestamptz default null, p_destination_id uuid default null,
-  p_limit integer default 25, p_offset integer default 0
+  p_limit integer default 25, p_after_created_at timestamptz default null, p_after_id uuid default null
 )
 returns table (
   id uuid, backup_type cofre.backup_type, trigger cofre.run_trigger, status cofre.run_status,
   schedule_id uuid, destination_ids uuid[], created_at timestamptz, started_at timestamptz,
   finished_at timestamptz, duration interval, bytes_read bigint, bytes_written bigint,
-  compression_ratio numeric, stored_bytes bigint, error_code text, total_count bigint
+  compression_ratio numeric, stored_bytes bigint, error_code text
 )
 language plpgsql
 stable
@@ -337,8 +348,9 @@ begin
   if p_limit is null or p_limit not between 1 and 200 then
     raise exception 'Cofre: p_limit must be between 1 and 200' using errcode = '22023', hint = 'COFRE_INVALID_INPUT';
   end if;
-  if p_offset is null or p_offset < 0 then
-    raise exception 'Cofre: p_offset must be 0 or more' using errcode = '22023', hint = 'COFRE_INVALID_INPUT';
+  if (p_after_created_at is null) <> (p_after_id is null) then
+    raise exception 'Cofre: p_after_created_at and p_after_id go together (the last row of the previous page)'
+      using errcode = '22023', hint = 'COFRE_INVALID_INPUT';
   end if;
   if p_from is not null and p_to is not null and p_from > p_to then
     raise exception 'Cofre: p_from must not be after p_to' using errcode = '22023', hint = 'COFRE_INVALID_INPUT';
@@ -348,7 +360,7 @@ begin
            r.started_at, r.finished_at, r.duration, r.bytes_read, r.bytes_written, r.compression_ratio,
            coalesce((select sum(a.size_bytes) from cofre.artifacts a
                       where a.run_id = r.id and a.status in ('stored', 'verified'))::bigint, 0),
-           r.error_code, count(*) over ()
+           r.error_code
     from cofre.runs r
     where r.tenant_id = p_tenant_id and r.kind = 'backup'
       and (p_backup_type is null or r.backup_type = p_backup_type)
@@ -356,25 +368,34 @@ begin
       and (p_from is null or r.created_at >= p_from)
       and (p_to is null or r.created_at < p_to)
       and (p_destination_id is null or p_destination_id = any (r.destination_ids))
-    order by r.created_at desc, r.id
-    limit p_limit offset p_offset;
+      and (p_after_id is null or (r.created_at, r.id) < (p_after_created_at, p_after_id))
+    order by r.created_at desc, r.id desc
+    limit p_limit;
 end;
 $$;
-comment on function cofre.list_backups(uuid, cofre.backup_type, cofre.run_status, timestamptz, timestamptz, uuid, integer, integer) is
-  'History: a clinic''s backups, newest first, filtered by type, status, date range [p_from, p_to) and destination, paged by p_limit (1..200) / p_offset; total_count is the number of matches. Clinic members.';
-revoke execute on function cofre.list_backups(uuid, cofre.backup_type, cofre.run_status, timestamptz, timestamptz, uuid, integer, integer) from public, anon, service_role;
-grant execute on function cofre.list_backups(uuid, cofre.backup_type, cofre.run_status, timestamptz, timestamptz, uuid, integer, integer) to authenticated;
+comment on function cofre.list_backups(uuid, cofre.backup_type, cofre.run_status, timestamptz, timestamptz, uuid, integer, timestamptz, uuid) is
+  'History: a clinic''s backups, newest first, filtered by type, status, date range [p_from, p_to) and destination; keyset paging: pass the created_at and id of the last row of a page as p_after_created_at/p_after_id for the next (p_limit 1..200). Clinic members.';
+revoke execute on function cofre.list_backups(uuid, cofre.backup_type, cofre.run_status, timestamptz, timestamptz, uuid, integer, timestamptz, uuid) from public, anon, service_role;
+grant execute on function cofre.list_backups(uuid, cofre.backup_type, cofre.run_status, timestamptz, timestamptz, uuid, integer, timestamptz, uuid) to authenticated;
 
+-- security definer, not RLS: under RLS a foreign run would be read and then filtered by the
+-- policy (a role check an unknown id never triggers); here both take one lookup and one role check.
 create function cofre.get_backup(p_run_id uuid)
 returns jsonb
 language plpgsql
 stable
+security definer
 set search_path = ''
 as $$
 declare
   v jsonb;
+  v_tenant uuid;
 begin
-  -- Invoker rights: RLS hides other clinics' runs, which then read exactly like unknown ones.
+  select r.tenant_id into v_tenant from cofre.runs r where r.id = p_run_id and r.kind = 'backup';
+  -- Unknown id: checked against a tenant that exists nowhere (same statements, same error).
+  if not cofre.has_role_on_tenant(coalesce(v_tenant, '00000000-0000-0000-0000-000000000000'), 'viewer') then
+    raise exception 'Cofre: backup not found' using errcode = 'P0002', hint = 'COFRE_NOT_FOUND';
+  end if;
   select to_jsonb(r) - 'checkpoint' - 'lease_owner'
          || jsonb_build_object(
               'artifacts', coalesce((select jsonb_agg(jsonb_build_object(
@@ -382,15 +403,15 @@ begin
                    'destination_kind', d.kind, 'object_key', a.object_key, 'size_bytes', a.size_bytes,
                    'sha256', a.sha256, 'md5', a.md5, 'status', a.status, 'verified_at', a.verified_at)
                    order by d.name, a.object_key)
-                 from cofre.artifacts a join cofre.destinations d on d.id = a.destination_id
-                 where a.run_id = r.id), '[]'::jsonb),
+                 from cofre.artifacts a join cofre.destinations d on d.id = a.destination_id and d.tenant_id = a.tenant_id
+                 where a.run_id = r.id and a.tenant_id = v_tenant), '[]'::jsonb),
               'verifications', coalesce((select jsonb_agg(jsonb_build_object(
                    'id', v.id, 'status', v.status, 'finished_at', v.finished_at, 'error_code', v.error_code)
                    order by v.created_at desc)
-                 from cofre.runs v where v.parent_run_id = r.id and v.kind = 'verification'), '[]'::jsonb))
+                 from cofre.runs v where v.parent_run_id = r.id and v.tenant_id = v_tenant and v.kind = 'verification'), '[]'::jsonb))
     into v
     from cofre.runs r
-   where r.id = p_run_id and r.kind = 'backup';
+   where r.id = p_run_id and r.tenant_id = v_tenant and r.kind = 'backup';
   if v is null then
     raise exception 'Cofre: backup not found' using errcode = 'P0002', hint = 'COFRE_NOT_FOUND';
   end if;
@@ -416,6 +437,7 @@ declare
   v_dest uuid[];
   v_type cofre.backup_type;
   v_n integer := 0;
+  v_reason text;
 begin
   for s in select * from cofre.schedules x
             where x.status = 'active' and x.next_run_at <= p_now
@@ -429,9 +451,10 @@ begin
     begin
       perform cofre_private.enqueue_backup(s.tenant_id, v_type, 'schedule', s.id, v_dest, s.compression, s.encryption);
       v_n := v_n + 1;
-    exception when sqlstate '55006' then
+    exception when sqlstate '55006' or sqlstate '55000' then
+      get stacked diagnostics v_reason = pg_exception_hint;
       perform cofre_private.audit(s.tenant_id, 'schedule.run_skipped', 'schedule', s.id::text,
-        jsonb_build_object('reason', 'COFRE_BACKUP_IN_PROGRESS', 'due_at', s.next_run_at));
+        jsonb_build_object('reason', v_reason, 'due_at', s.next_run_at));
     end;
     update cofre.schedules x
        set next_run_at = cofre_private.schedule_next_run(s, greatest(p_now, s.next_run_at)), last_enqueued_at = p_now
@@ -441,7 +464,7 @@ begin
 end;
 $$;
 comment on function cofre.enqueue_due_runs(timestamptz) is
-  'pg_cron tick (scheduled-cleanup, service_role only): queues a run for every active schedule due at p_now and moves its next_run_at forward; a schedule whose clinic already has a backup in progress is skipped and audited. Returns how many runs were queued.';
+  'pg_cron tick (scheduled-cleanup, service_role only): queues a run for every active schedule due at p_now and moves its next_run_at forward; a schedule whose clinic already has a backup in progress, or whose encryption passphrase is not set, is skipped and audited with the reason. Returns how many runs were queued.';
 revoke execute on function cofre.enqueue_due_runs(timestamptz) from public, anon, authenticated;
 grant execute on function cofre.enqueue_due_runs(timestamptz) to service_role;
 

@@ -5,7 +5,7 @@ begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = extensions, public;
 
-select plan(93);
+select plan(280);
 
 -- The shared fixture: two clinics, a member per role, their destinations, schedules, a
 -- finished backup each, and pg_temp.act_as()/try() (see fixtures/cofre.psql).
@@ -51,13 +51,26 @@ select c.oid, c.relkind from pg_class c
 select set_has(
   $$ select oid::regclass::text from pg_temp.cofre_relations $$,
   $$ values ('cofre.tenants'), ('cofre.tenant_members'), ('cofre.audit_log'), ('cofre.destinations'), ('cofre.schedules'),
-            ('cofre.schedule_destinations'), ('cofre.runs'), ('cofre.artifacts'), ('cofre_private.audit_chain'), ('cofre_private.secrets'), ('cofre_private.secret_keys') $$,
+            ('cofre.schedule_destinations'), ('cofre.runs'), ('cofre.artifacts'), ('cofre.restores'),
+            ('cofre.notification_settings'), ('cofre.notification_log'),
+            ('cofre_private.audit_chain'), ('cofre_private.secrets') $$,
   'the generic checks see every Cofre table'
 );
 select is_empty(
   $$ select r.oid::regclass::text from pg_temp.cofre_relations r join pg_class c on c.oid = r.oid
      where c.relkind in ('r', 'p') and not c.relrowsecurity $$,
   'every Cofre table has row level security enabled'
+);
+select is_empty(
+  $$ select c.oid::regclass::text from pg_class c
+     where c.relnamespace in ('cofre'::regnamespace, 'cofre_private'::regnamespace)
+       and c.relkind in ('r', 'p') and not c.relrowsecurity $$,
+  'every table in schemas cofre and cofre_private, whatever it references, has row level security enabled'
+);
+select is_empty(
+  $$ select c.oid::regclass::text from pg_class c
+     where c.relnamespace = 'cofre'::regnamespace and c.relkind in ('v', 'm') $$,
+  'schema cofre has no views (a view would bypass RLS with its owner''s rights)'
 );
 select is_empty(
   $$ select r.oid::regclass::text from pg_temp.cofre_relations r
@@ -134,7 +147,7 @@ select pg_temp.act_as('anon');
 select throws_ok(format('select count(*) from cofre.%I', t), '42501', 'permission denied for schema cofre',
                  format('anon cannot read %s', t))
 from unnest(array['tenants', 'tenant_members', 'audit_log', 'destinations', 'schedules', 'schedule_destinations',
-                  'runs', 'artifacts']) t;
+                  'runs', 'artifacts', 'restores', 'notification_settings', 'notification_log']) t;
 select pg_temp.act_as('owner');
 
 -- ---------------------------------------------------------------------------------------------
@@ -158,25 +171,47 @@ from (values
   ('runs', 'outsider', '0/0'), ('runs', 'viewer_a', '1/0'), ('runs', 'operator_a', '1/0'),
   ('runs', 'admin_b', '0/1'), ('runs', 'admin_a', '1/0'), ('runs', 'service_role', '1/1'),
   ('artifacts', 'outsider', '0/0'), ('artifacts', 'viewer_a', '1/0'), ('artifacts', 'operator_a', '1/0'),
-  ('artifacts', 'admin_b', '0/1'), ('artifacts', 'admin_a', '1/0'), ('artifacts', 'service_role', '1/1')
+  ('artifacts', 'admin_b', '0/1'), ('artifacts', 'admin_a', '1/0'), ('artifacts', 'service_role', '1/1'),
+  ('restores', 'outsider', '0/0'), ('restores', 'viewer_a', '1/0'), ('restores', 'operator_a', '1/0'),
+  ('restores', 'admin_b', '0/1'), ('restores', 'admin_a', '1/0'), ('restores', 'service_role', '1/1'),
+  ('notification_settings', 'outsider', '0/0'), ('notification_settings', 'viewer_a', '0/0'),
+  ('notification_settings', 'operator_a', '0/0'), ('notification_settings', 'admin_b', '0/1'),
+  ('notification_settings', 'admin_a', '1/0'), ('notification_settings', 'service_role', '1/1'),
+  ('notification_log', 'outsider', '0/0'), ('notification_log', 'viewer_a', '0/0'), ('notification_log', 'operator_a', '0/0'),
+  ('notification_log', 'admin_b', '0/1'), ('notification_log', 'admin_a', '1/0'), ('notification_log', 'service_role', '1/1')
 ) m(tbl, who, expected);
 
 -- ---------------------------------------------------------------------------------------------
--- Writes: even a clinic admin cannot write any table directly
+-- Writes: no signed-in user, not even a clinic admin, writes any table directly; service_role
+-- (the backend) writes every table but the audit log
 -- ---------------------------------------------------------------------------------------------
-select pg_temp.act_as('admin_a');
-select throws_ok(format('insert into cofre.%I default values', t), '42501', format('permission denied for table %s', t),
-                 format('an admin cannot insert into %s directly', t))
-from unnest(array['tenants', 'tenant_members', 'audit_log', 'destinations', 'schedules', 'schedule_destinations',
-                  'runs', 'artifacts']) t;
-select throws_ok(format('update cofre.%I set %I = %I', t, c, c), '42501', format('permission denied for table %s', t),
-                 format('an admin cannot update %s directly', t))
-from (values ('tenants', 'name'), ('tenant_members', 'role'), ('audit_log', 'action'), ('destinations', 'name'),
-             ('schedules', 'name'), ('schedule_destinations', 'tenant_id'), ('runs', 'status'), ('artifacts', 'status')) v(t, c);
-select throws_ok(format('delete from cofre.%I', t), '42501', format('permission denied for table %s', t),
-                 format('an admin cannot delete from %s directly', t))
-from unnest(array['tenants', 'tenant_members', 'audit_log', 'destinations', 'schedules', 'schedule_destinations',
-                  'runs', 'artifacts']) t;
+create function pg_temp.write_as(p_who text, p_sql text) returns text language plpgsql as $fx$
+declare v text;
+begin
+  perform pg_temp.act_as(p_who);
+  v := pg_temp.try(p_sql);
+  perform pg_temp.act_as('owner');
+  return v;
+end;
+$fx$;
+create temp table writes as
+select t.tbl, op.op,
+       case op.op when 'insert' then format('insert into cofre.%I default values', t.tbl)
+                  when 'update' then format('update cofre.%I set %I = %I', t.tbl, t.col, t.col)
+                  else format('delete from cofre.%I', t.tbl) end as stmt
+  from (values ('tenants', 'name'), ('tenant_members', 'role'), ('audit_log', 'action'), ('destinations', 'name'),
+               ('schedules', 'name'), ('schedule_destinations', 'tenant_id'), ('runs', 'status'), ('artifacts', 'status'),
+               ('restores', 'status'), ('notification_settings', 'locale'), ('notification_log', 'status')) t(tbl, col)
+ cross join (values ('insert'), ('update'), ('delete')) op(op);
+select is(pg_temp.write_as(w.who, x.stmt), format('42501: permission denied for table %s', x.tbl),
+          format('%s cannot %s %s directly', w.who, x.op, x.tbl))
+  from writes x cross join (values ('outsider'), ('viewer_a'), ('operator_a'), ('admin_b'), ('admin_a')) w(who)
+ order by w.who, x.tbl, x.op;
+select is(pg_temp.write_as('service_role', x.stmt), '42501: permission denied for table audit_log',
+          format('service_role cannot %s the audit log', x.op))
+  from writes x where x.tbl = 'audit_log' order by x.op;
+select is(pg_temp.write_as('service_role', x.stmt), 'ok', format('service_role can %s %s', x.op, x.tbl))
+  from writes x where x.tbl <> 'audit_log' and x.op <> 'insert' order by x.tbl, x.op;
 
 -- cofre_private stays closed, even to service_role.
 select pg_temp.act_as('service_role');

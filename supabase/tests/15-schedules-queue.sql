@@ -74,8 +74,8 @@ select throws_ok(format($$update cofre.runs set status = 'running' where id = %L
 select pg_temp.act_as('owner');
 update cofre.runs set created_at = now() - interval '1 day' where id = '000000ea-0000-4000-8000-000000000000';
 select pg_temp.act_as('viewer_a');
-select is((select string_agg(status::text || ':' || total_count, ',') from cofre.list_backups('0000000a-0000-4000-8000-000000000000', p_limit => 1)),
-  'cancelled:2', 'list_backups pages (newest first) and reports the total');
+select is((select string_agg(status::text, ',') from cofre.list_backups('0000000a-0000-4000-8000-000000000000', p_limit => 1)),
+  'cancelled', 'list_backups pages, newest first');
 select is((select string_agg(id::text, ',') from cofre.list_backups('0000000a-0000-4000-8000-000000000000', p_status => 'succeeded',
   p_destination_id => '000000da-0000-4000-8000-000000000000', p_backup_type => 'full')), '000000ea-0000-4000-8000-000000000000',
   'list_backups filters by status, destination and type');

@@ -44,6 +44,10 @@ export const ErrorCode = {
   CHAIN_BROKEN: "CHAIN_BROKEN",
   PASSPHRASE_REQUIRED: "PASSPHRASE_REQUIRED",
   WRONG_PASSPHRASE: "WRONG_PASSPHRASE",
+  /** COFRE_SECRET_KEY (the functions' key for write-only secrets) is missing, malformed, or not the key a secret was sealed with. */
+  SECRET_KEY_MISSING: "SECRET_KEY_MISSING",
+  /** The database refused the caller: not a member with the needed role (same answer for unknown objects). */
+  PERMISSION_DENIED: "PERMISSION_DENIED",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
