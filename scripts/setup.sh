@@ -17,7 +17,7 @@ APT_PACKAGES=(
   vsftpd openssh-server
   chromium
   unzip p7zip-full
-  ca-certificates procps time
+  ca-certificates openssl procps time
 )
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -53,4 +53,5 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || [ ! -x node_modules/
 else
   log "node_modules current"
 fi
+node packages/cli/build.mjs >/dev/null 2>&1 && log "CLI bundled (packages/cli/dist)" || log "CLI not bundled: npx cofre runs the sources through tsx"
 log "ready: $(node_modules/.bin/deno --version | head -1), $(/usr/lib/postgresql/15/bin/postgres --version)"

@@ -16,7 +16,8 @@ import { ENV_FILE } from "./paths.ts";
 import { loadServices } from "./services/index.ts";
 import type { ServiceStatus } from "./services/contract.ts";
 
-const services = await loadServices();
+const { services, broken } = await loadServices();
+for (const b of broken) console.error(`[stack] service module not loaded: ${b}`);
 
 function statuses(): ServiceStatus[] {
   return [postgres.status(), ...functions.status(), ...services.flatMap((s) => s.status())];
@@ -40,6 +41,7 @@ async function up() {
   }
   printStatus();
   console.log(`\nenv: ${ENV_FILE}`);
+  if (broken.length) throw new Error(`${broken.length} service module(s) could not be loaded (see above)`);
 }
 
 async function down() {

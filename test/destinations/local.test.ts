@@ -1,11 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { randomUUID } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LocalDestination } from "@cofre/shared/destinations/local.ts";
 import { bytesStream, getBytes, listAll } from "@cofre/shared/destinations/contract.ts";
-import { openDestination } from "@cofre/shared/destinations/registry.ts";
 import { isCofreError } from "@cofre/shared/errors.ts";
+import { describeConformance } from "./conformance.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 let root = "";
@@ -35,6 +36,7 @@ describe("local destination", () => {
 
   it("creates directories 0700 and files 0600", async () => {
     await dest.put("x/y.bin", bytesStream(enc("z")));
+    expect(statSync(root).mode & 0o777).toBe(0o700);
     expect(statSync(join(root, "x")).mode & 0o777).toBe(0o700);
     expect(statSync(join(root, "x", "y.bin")).mode & 0o777).toBe(0o600);
   });
@@ -98,12 +100,32 @@ describe("local destination", () => {
   });
 });
 
-describe("destination specs", () => {
-  it("opens file:// URLs and plain paths, and names kinds not built yet", () => {
-    expect(openDestination("file:///var/backups/orthoplus").displaySpec).toBe("file:///var/backups/orthoplus");
-    expect(openDestination("/var/backups/orthoplus").kind).toBe("local");
-    expect(() => openDestination("s3://bucket/prefix")).toThrow(expect.objectContaining({ code: "DESTINATION_UNSUPPORTED" }));
-    expect(() => openDestination("gopher://x")).toThrow(expect.objectContaining({ code: "INVALID_INPUT" }));
-    expect(() => openDestination("file://host/x")).toThrow(expect.objectContaining({ code: "INVALID_INPUT" }));
-  });
+const suiteBase = mkdtempSync(join(tmpdir(), "cofre-local-conf-"));
+afterAll(() => rmSync(suiteBase, { recursive: true, force: true }));
+
+const NO_NETWORK = "the local filesystem adapter opens no network connection to fault";
+const NO_HTTP = "the local filesystem adapter speaks no HTTP";
+describeConformance({
+  name: "local",
+  open: async () => new LocalDestination(join(suiteBase, randomUUID())),
+  limitations: {
+    "fault: connection reset mid-upload": NO_NETWORK,
+    "fault: connection reset mid-download": NO_NETWORK,
+    "fault: stalled connection times out": NO_NETWORK,
+    "fault: HTTP 5xx": NO_HTTP,
+    "fault: HTTP 429 with Retry-After": NO_HTTP,
+    "fault: HTTP reset mid-body": NO_HTTP,
+    "fault: HTTP timeout": NO_HTTP,
+    "testConnection: authentication": "a local directory has no credentials",
+    "testConnection: network": NO_NETWORK,
+    "testConnection: tls": "no TLS on a local filesystem",
+    "testConnection: host_key": "no SSH host key on a local filesystem",
+    "testConnection: not_found": "the adapter creates its root directory (mkdir -p), so a missing path is created, not reported",
+    "testConnection: quota":
+      "a full disk cannot be produced here without mounting a filesystem; ENOSPC/EDQUOT → quota is covered by the errno test above",
+  },
+  failing: {
+    // sysfs refuses new directories (EPERM for root, EACCES for others): a real permission failure.
+    permission: async () => new LocalDestination("/sys/cofre-conformance-probe"),
+  },
 });

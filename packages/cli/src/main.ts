@@ -2,6 +2,10 @@
  * `cofre` — the command line over @cofre/shared. Exit codes: 0 success, 1 a Cofre error
  * (message in pt-BR or English, never a stack trace), 2 a wrong command line.
  */
+// The AWS SDK warns on every run under Node 20 (its support window); the CLI's users cannot act on
+// it and it would bury Cofre's own messages on stderr. Set before the SDK loads (adapters are
+// imported lazily). An explicit setting in the environment wins.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 import { CofreError, describeError } from "@cofre/shared/errors.ts";
 import { UsageError } from "./args.ts";
 import { detectLocale, t, type Locale } from "./i18n.ts";
@@ -10,6 +14,7 @@ import { RESTORE_USAGE, restoreCommand } from "./commands/restore.ts";
 import { LS_USAGE, lsCommand } from "./commands/ls.ts";
 import { DECRYPT_USAGE, decryptCommand } from "./commands/decrypt.ts";
 import { VERIFY_USAGE, verifyCommand } from "./commands/verify.ts";
+import { TEST_CONNECTION_USAGE, testConnectionCommand } from "./commands/test-connection.ts";
 
 const COMMANDS: Record<string, { usage: string; run: (argv: string[], locale: Locale) => Promise<number> }> = {
   backup: { usage: BACKUP_USAGE, run: backupCommand },
@@ -17,6 +22,7 @@ const COMMANDS: Record<string, { usage: string; run: (argv: string[], locale: Lo
   ls: { usage: LS_USAGE, run: lsCommand },
   verify: { usage: VERIFY_USAGE, run: verifyCommand },
   decrypt: { usage: DECRYPT_USAGE, run: decryptCommand },
+  "test-connection": { usage: TEST_CONNECTION_USAGE, run: testConnectionCommand },
 };
 
 function usage(locale: Locale): string {

@@ -22,6 +22,25 @@ export class Redacted {
 }
 
 /**
+ * One secret value (a password, a key, a token). Prints as `**redacted**` everywhere, like
+ * Redacted; code that must use the value asks for it explicitly with `reveal()`, so an
+ * accidental log line, error detail or JSON dump never carries it.
+ */
+export class Secret extends Redacted {
+  readonly #value: string;
+
+  constructor(value: string) {
+    super();
+    this.#value = value;
+  }
+
+  /** The value itself: pass it straight to the client library that needs it, nowhere else. */
+  reveal(): string {
+    return this.#value;
+  }
+}
+
+/**
  * Hides the password of every URL in `text` (`scheme://user:secret@host` →
  * `scheme://user:**redacted**@host`): drivers quote the URL they were given in their errors.
  */

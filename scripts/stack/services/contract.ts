@@ -1,6 +1,6 @@
 /**
  * The shape of an extra service of the local stack (destination servers, HTTP fakes, the dev
- * gateway). Every `*.ts` file in this directory except this one exports `service`; main.ts
+ * gateway). Every `*.ts` file in this directory except this one, index.ts and `*-main.ts` (a daemon's entry point) exports `service`; main.ts
  * discovers them, so adding a service touches no shared file.
  *
  * Contract: `up` starts the service only when it is not running (PID file + liveness),

@@ -20,7 +20,7 @@ export function makeHandler(env: FunctionEnv): Handler {
     const { destination, encrypt, ...opts } = parsed.data;
     const summary = await runBackup({
       sourceUrl: requireDatabaseUrl(env.databaseUrl),
-      destination: openDestination(destination),
+      destination: await openDestination(destination),
       passphrase: encrypt ? backupPassphrase(env.passphrase) : undefined,
       ...opts,
     });

@@ -55,7 +55,7 @@ for (const encrypt of [false, true]) {
         assert.equal(summary.encrypted, encrypt);
         assert.deepEqual(summary.excluded.map((e: { name: string }) => e.name), ["_temp_import"]);
 
-        const dest = openDestination(`file://${dir}`);
+        const dest = await openDestination(`file://${dir}`);
         const report = await verifyBackup(dest, summary.backupId, { passphrase: PASSPHRASE });
         assert.equal(report.ok, true, JSON.stringify(report));
         assert.ok(report.entriesChecked >= 4);
@@ -117,12 +117,17 @@ Deno.test("run-backup asks for the passphrase secret when told to encrypt withou
   assertErrorBody(await res.json(), "PASSPHRASE_REQUIRED");
 });
 
-Deno.test("run-backup names an unsupported destination kind clearly", async () => {
+Deno.test("run-backup refuses a destination spec it cannot use, saying why and echoing no secret", async () => {
   await withScratchDb("fn_unsupported", FIXTURE, async (databaseUrl) => {
     const handler = makeBackup({ databaseUrl, serviceRoleKey: SERVICE_KEY, passphrase: undefined });
-    const res = await handler(post({ destination: "dropbox:///Ortho+ Backups" }));
-    assert.equal(res.status, 400);
-    assertErrorBody(await res.json(), "DESTINATION_UNSUPPORTED");
+    const unknown = await handler(post({ destination: "gopher://host/backups" }));
+    assert.equal(unknown.status, 400);
+    assertErrorBody(await unknown.json(), "INVALID_INPUT");
+    const withPassword = await handler(post({ destination: "sftp://backup:hunter2@host/backups" }));
+    assert.equal(withPassword.status, 400);
+    const text = await withPassword.text();
+    assert.ok(!text.includes("hunter2"), text);
+    assertErrorBody(JSON.parse(text), "INVALID_INPUT");
   });
 });
 
@@ -138,7 +143,7 @@ Deno.test("the served run-backup function backs up the stack's database over HTT
     });
     assert.equal(res.status, 200, await res.clone().text());
     const { backup } = await res.json();
-    const manifest = await readManifest(openDestination(`file://${dir}`), backup.backupId);
+    const manifest = await readManifest((await openDestination(`file://${dir}`)), backup.backupId);
     assert.deepEqual(manifest.source.schemas, ["cofre_private"]);
   } finally {
     await Deno.remove(dir, { recursive: true });

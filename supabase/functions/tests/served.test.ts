@@ -19,7 +19,7 @@ Deno.test({
     const env = await readStackEnv();
     assert.ok(env, "the local stack is not running: `npm run stack:up` (.stack/env is missing)");
     for (const [name, key] of NOT_IMPLEMENTED) {
-      const url = env[key];
+      const url: string | undefined = env[key];
       assert.ok(url, `${key} is missing from .stack/env`);
       await t.step(name, async () => {
         const preflight = await fetch(url, {

@@ -1,13 +1,13 @@
 import { listBackups } from "@cofre/shared/engine/catalog.ts";
-import { openDestination } from "@cofre/shared/destinations/registry.ts";
 import { parse, required } from "../args.ts";
 import { formatBytes, formatNumber, t, type Locale } from "../i18n.ts";
+import { DESTINATION_OPTIONS, openCliDestination } from "../connection-options.ts";
 
-export const LS_USAGE = "cofre ls --from <destination> [--json]";
+export const LS_USAGE = "cofre ls --from <destination> [--credentials-file F] [--json]";
 
 export async function lsCommand(argv: string[], locale: Locale): Promise<number> {
-  const { values } = parse(argv, { from: { type: "string" }, json: { type: "boolean" } });
-  const dest = openDestination(required(values.from, "--from"));
+  const { values } = parse(argv, { from: { type: "string" }, json: { type: "boolean" }, ...DESTINATION_OPTIONS });
+  const dest = await openCliDestination(required(values.from, "--from"), values);
   const backups = await listBackups(dest);
   if (values.json) {
     console.log(JSON.stringify(backups, null, 2));

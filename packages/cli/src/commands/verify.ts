@@ -1,6 +1,5 @@
 import { stat } from "node:fs/promises";
 import { basename, dirname, resolve } from "node:path";
-import { openDestination } from "@cofre/shared/destinations/registry.ts";
 import { LocalDestination } from "@cofre/shared/destinations/local.ts";
 import { listBackups } from "@cofre/shared/engine/catalog.ts";
 import { verifyBackup, type VerifyReport } from "@cofre/shared/engine/verify.ts";
@@ -10,8 +9,9 @@ import { ZipReader } from "@cofre/shared/format/zip/reader.ts";
 import { CofreError } from "@cofre/shared/errors.ts";
 import { parse, PASSPHRASE_OPTIONS, readPassphrase, UsageError } from "../args.ts";
 import { t, type Locale } from "../i18n.ts";
+import { DESTINATION_OPTIONS, openCliDestination } from "../connection-options.ts";
 
-export const VERIFY_USAGE = "cofre verify <file | dir | destination> [--backup id] [--passphrase-env VAR | --passphrase-file F] [--json]";
+export const VERIFY_USAGE = "cofre verify <file | dir | destination> [--backup id] [--credentials-file F] [--passphrase-env VAR | --passphrase-file F] [--json]";
 
 async function isLocalFile(arg: string) {
   if (/^[a-z][a-z0-9+.-]*:/i.test(arg)) return false;
@@ -58,13 +58,13 @@ function printReport(r: VerifyReport, locale: Locale) {
 }
 
 export async function verifyCommand(argv: string[], locale: Locale): Promise<number> {
-  const { values, positionals } = parse(argv, { backup: { type: "string" }, json: { type: "boolean" }, ...PASSPHRASE_OPTIONS });
+  const { values, positionals } = parse(argv, { backup: { type: "string" }, json: { type: "boolean" }, ...PASSPHRASE_OPTIONS, ...DESTINATION_OPTIONS });
   const target = positionals[0];
   if (!target || positionals.length > 1) throw new UsageError("informe um arquivo, diretório ou destino para verificar", "give one file, directory or destination to verify");
   const passphrase = readPassphrase(values);
   if (await isLocalFile(target)) return verifyFile(target, passphrase, locale);
 
-  const dest = openDestination(target);
+  const dest = await openCliDestination(target, values);
   const ids = values.backup ? [values.backup] : (await listBackups(dest)).filter((b) => b.complete).map((b) => b.backupId);
   if (ids.length === 0) {
     throw new CofreError("BACKUP_NOT_FOUND", { "pt-BR": `Nenhum backup completo em ${dest.displaySpec}.`, en: `No complete backup at ${dest.displaySpec}.` });

@@ -41,6 +41,10 @@ export interface ConnectionTestResult {
   ok: boolean;
   /** What happened and what to do about it, for people. Never contains a secret. */
   message: { "pt-BR": string; en: string };
+  /** On failure, the underlying error's own words (which host, which variable, the host key's
+   *  fingerprint…) and its code. Never contains a secret (CofreError messages never do). */
+  detail?: { "pt-BR": string; en: string };
+  code?: string;
   elapsedMs: number;
 }
 

@@ -5,13 +5,15 @@
  * object under its final name.
  */
 import { constants as fsc } from "node:fs";
-import { mkdir, open, readdir, rename, rm, rmdir, stat } from "node:fs/promises";
+import { mkdir, open as openFile, readdir, rename, rm, rmdir, stat } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
+import { fileURLToPath } from "node:url";
 import { randomUUID } from "node:crypto";
 import { CofreError, describeError } from "../errors.ts";
 import { assertValidKey } from "./keys.ts";
 import { runConnectionProbe } from "./probe.ts";
 import type { ByteRange, Capabilities, Destination, ListPage, ObjectInfo } from "./contract.ts";
+import type { OpenContext } from "./open-context.ts";
 
 const READ_CHUNK = 256 * 1024;
 const TEMP_MARK = ".cofre-partial-";
@@ -44,6 +46,24 @@ export function classifyFsError(e: unknown, key: string): CofreError {
   }, { details: detail, cause: e });
 }
 
+/** Opens `file:///absolute/path` (no host, no query: nothing else configures a directory). */
+export function open(url: URL, _ctx: OpenContext): Promise<LocalDestination> {
+  const spec = `file://${url.host}${url.pathname}${url.search}`;
+  const invalid = (pt: string, en: string) =>
+    new CofreError("INVALID_INPUT", {
+      "pt-BR": `Destino inválido: ${spec}. ${pt}`,
+      en: `Invalid destination: ${spec}. ${en}`,
+    }, { details: { spec } });
+  if (url.host !== "" && url.host !== "localhost") {
+    return Promise.reject(invalid("URLs file:// nomeiam um caminho local: file:///var/backups/orthoplus",
+      "file:// URLs name a local path: file:///var/backups/orthoplus"));
+  }
+  if (url.search !== "" || url.username !== "") {
+    return Promise.reject(invalid("Um destino local não tem usuário nem parâmetros.", "A local destination takes no user or parameters."));
+  }
+  return Promise.resolve(new LocalDestination(fileURLToPath(url)));
+}
+
 export class LocalDestination implements Destination {
   readonly kind = "local";
   readonly capabilities: Capabilities = { rangeReads: true, resumableUploads: false, serverChecksums: [] };
@@ -67,7 +87,7 @@ export class LocalDestination implements Destination {
     const reader = body.getReader();
     try {
       await mkdir(dir, { recursive: true, mode: 0o700 });
-      const fh = await open(temp, fsc.O_CREAT | fsc.O_EXCL | fsc.O_WRONLY, 0o600);
+      const fh = await openFile(temp, fsc.O_CREAT | fsc.O_EXCL | fsc.O_WRONLY, 0o600);
       try {
         for (;;) {
           const { done, value } = await reader.read();
@@ -96,9 +116,9 @@ export class LocalDestination implements Destination {
 
   async get(key: string, range?: ByteRange): Promise<ReadableStream<Uint8Array>> {
     const path = this.#path(key);
-    let fh: Awaited<ReturnType<typeof open>>;
+    let fh: Awaited<ReturnType<typeof openFile>>;
     try {
-      fh = await open(path, "r");
+      fh = await openFile(path, "r");
     } catch (e) {
       throw classifyFsError(e, key);
     }
@@ -198,7 +218,7 @@ async function walk(root: string, dir: string, out: string[]): Promise<void> {
 async function syncDir(dir: string) {
   // Directory fsync makes the rename durable; some filesystems refuse it, which is harmless.
   try {
-    const fh = await open(dir, "r");
+    const fh = await openFile(dir, "r");
     try {
       await fh.sync();
     } finally {

@@ -7,17 +7,19 @@
  * only the SDKs they use.
  */
 import { CofreError } from "../errors.ts";
+import { credentialFromFile, type CredentialsFile } from "./credentials-file.ts";
 
 /**
  * Credential fields by name (`access_key_id`, `secret_access_key`, `password`,
  * `private_key`, `refresh_token`, `client_id`, `client_secret`, `access_grant`…).
- * Resolution order: `explicit` (a config file or the database's secret store), then the
- * environment as `COFRE_<KIND>_<FIELD>`, or `COFRE_<KIND>_<PROFILE>_<FIELD>` when the spec
+ * Resolution order: `explicit` (the database's secret store), then the credentials file
+ * (credentials-file.ts: profile → kind → field), then the environment as `COFRE_<KIND>_<FIELD>`, or `COFRE_<KIND>_<PROFILE>_<FIELD>` when the spec
  * says `?profile=<name>` (KIND and FIELD upper-snake: `COFRE_S3_SECRET_ACCESS_KEY`,
  * `COFRE_SUPABASE_STORAGE_ACCESS_KEY_ID`, `COFRE_SFTP_BACKUP2_PASSWORD`).
  */
 export interface CredentialSource {
   explicit?: Readonly<Record<string, string>>;
+  file?: CredentialsFile;
   env?: (name: string) => string | undefined;
 }
 
@@ -31,6 +33,20 @@ export interface OpenContext {
   network: NetworkPolicy;
   /** HTTP client for HTTP-based adapters; tests pass a fault-injecting one. Default: globalThis.fetch. */
   fetch?: typeof fetch;
+  /**
+   * A request or connection that makes no progress for this long fails with
+   * DESTINATION_NETWORK (then withRetry decides). Default DEFAULT_IO_TIMEOUT_MS; the
+   * conformance suite passes a short one to its stall/timeout cases.
+   */
+  ioTimeoutMs?: number;
+}
+
+/** Idle time after which a destination request is considered dead. */
+export const DEFAULT_IO_TIMEOUT_MS = 60_000;
+
+/** The context's I/O timeout, or the default. */
+export function ioTimeoutOf(ctx: OpenContext): number {
+  return ctx.ioTimeoutMs ?? DEFAULT_IO_TIMEOUT_MS;
 }
 
 function upperSnake(s: string) {
@@ -46,7 +62,10 @@ export function credentialEnvName(kind: string, field: string, profile?: string 
 export function findCredential(ctx: OpenContext, kind: string, url: URL, field: string): string | undefined {
   const explicit = ctx.credentials.explicit?.[field];
   if (explicit !== undefined && explicit !== "") return explicit;
-  const v = ctx.credentials.env?.(credentialEnvName(kind, field, url.searchParams.get("profile")));
+  const profile = url.searchParams.get("profile");
+  const fromFile = credentialFromFile(ctx.credentials.file, kind, field, profile);
+  if (fromFile !== undefined) return fromFile.reveal();
+  const v = ctx.credentials.env?.(credentialEnvName(kind, field, profile));
   return v === undefined || v === "" ? undefined : v;
 }
 
@@ -56,7 +75,51 @@ export function requireCredential(ctx: OpenContext, kind: string, url: URL, fiel
   if (v !== undefined) return v;
   const envName = credentialEnvName(kind, field, url.searchParams.get("profile"));
   throw new CofreError("DESTINATION_CREDENTIALS_MISSING", {
-    "pt-BR": `Falta a credencial "${field}" do destino ${kind}. Defina ${envName} no ambiente, no arquivo de configuração ou salve-a nas configurações do destino.`,
-    en: `The ${kind} destination's "${field}" credential is missing. Set ${envName} in the environment or the config file, or save it in the destination's settings.`,
+    "pt-BR": `Falta a credencial "${field}" do destino ${kind}. Defina ${envName} no ambiente, ou profiles.${profileOf(url)}.${kind}.${field} no arquivo de credenciais (--credentials-file), ou salve-a nas configurações do destino.`,
+    en: `The ${kind} destination's "${field}" credential is missing. Set ${envName} in the environment, or profiles.${profileOf(url)}.${kind}.${field} in the credentials file (--credentials-file), or save it in the destination's settings.`,
   }, { details: { kind, field, env: envName } });
+}
+
+function profileOf(url: URL): string {
+  return url.searchParams.get("profile") ?? "default";
+}
+
+/** The process environment on Node or Deno; undefined for a variable Deno may not read. */
+export function environmentLookup(): (name: string) => string | undefined {
+  const g = globalThis as {
+    process?: { env: Record<string, string | undefined> };
+    Deno?: { env: { get(name: string): string | undefined } };
+  };
+  if (g.process?.env) {
+    const env = g.process.env;
+    return (name) => env[name];
+  }
+  const deno = g.Deno;
+  return (name) => {
+    try {
+      return deno?.env.get(name);
+    } catch {
+      return undefined; // no --allow-env for this variable
+    }
+  };
+}
+
+/** `COFRE_ALLOW_PRIVATE_HOSTS=127.0.0.1, minio.lan` → ["127.0.0.1", "minio.lan"]. */
+export function parseAllowList(text: string | undefined): string[] {
+  return (text ?? "").split(",").map((h) => h.trim().toLowerCase()).filter((h) => h.length > 0);
+}
+
+/**
+ * The context the CLI and the registry use by default: credentials from the environment
+ * (plus an optional credentials file), and the private hosts the operator allows in
+ * COFRE_ALLOW_PRIVATE_HOSTS (none by default: the SSRF guard refuses them all).
+ */
+export function contextFromEnvironment(
+  env: (name: string) => string | undefined = environmentLookup(),
+  file?: CredentialsFile,
+): OpenContext {
+  return {
+    credentials: { env, ...(file ? { file } : {}) },
+    network: { allowPrivateHosts: parseAllowList(env("COFRE_ALLOW_PRIVATE_HOSTS")) },
+  };
 }

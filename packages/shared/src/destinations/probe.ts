@@ -7,8 +7,10 @@ import { randomUUID } from "node:crypto";
 import { CofreError, type ErrorCode } from "../errors.ts";
 import { bytesStream, getBytes, type ConnectionTestClass, type ConnectionTestResult, type Destination } from "./contract.ts";
 
-const CLASS_OF: Partial<Record<ErrorCode, ConnectionTestClass>> = {
+/** The class of a destination error; codes not listed (I/O, 5xx, rate limits) count as network. */
+export const CLASS_OF: Partial<Record<ErrorCode, ConnectionTestClass>> = {
   DESTINATION_AUTH: "authentication",
+  DESTINATION_CREDENTIALS_MISSING: "authentication",
   DESTINATION_PERMISSION: "permission",
   DESTINATION_QUOTA: "quota",
   DESTINATION_NOT_FOUND: "not_found",
@@ -56,12 +58,13 @@ export async function runConnectionProbe(
   const started = Date.now();
   const key = `.cofre-probe/${randomUUID()}`;
   const body = new TextEncoder().encode(`cofre connection probe ${new Date().toISOString()}\n`);
-  const result = (cls: ConnectionTestClass, extra?: string): ConnectionTestResult => ({
+  const result = (cls: ConnectionTestClass, extra?: string, err?: CofreError): ConnectionTestResult => ({
     class: cls,
     ok: cls === "ok",
     message: extra
       ? { "pt-BR": `${ADVICE[cls]["pt-BR"]} (${extra})`, en: `${ADVICE[cls].en} (${extra})` }
       : ADVICE[cls],
+    ...(err ? { detail: err.messages, code: err.code } : {}),
     elapsedMs: Date.now() - started,
   });
   try {
@@ -77,6 +80,24 @@ export async function runConnectionProbe(
   } catch (e) {
     const err = classify(e);
     await dest.remove(key).catch(() => {});
-    return result(CLASS_OF[err.code] ?? "network", err.code);
+    return result(classOfError(err), err.code, err);
   }
+}
+
+/** The connection-test class of a failure (see CLASS_OF). */
+export function classOfError(err: CofreError): ConnectionTestClass {
+  return CLASS_OF[err.code] ?? "network";
+}
+
+/** A classified failure for an error met before the probe could start (e.g. while opening). */
+export function failedConnectionTest(err: CofreError, elapsedMs: number): ConnectionTestResult {
+  const cls = classOfError(err);
+  return {
+    class: cls,
+    ok: false,
+    message: { "pt-BR": `${ADVICE[cls]["pt-BR"]} (${err.code})`, en: `${ADVICE[cls].en} (${err.code})` },
+    detail: err.messages,
+    code: err.code,
+    elapsedMs,
+  };
 }

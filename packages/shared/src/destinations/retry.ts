@@ -88,8 +88,10 @@ export async function withRetry<T>(
 /** Parses an HTTP Retry-After header (seconds or an HTTP date) into milliseconds. */
 export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
   if (!value) return undefined;
-  const secs = Number(value);
-  if (Number.isFinite(secs) && secs >= 0) return secs * 1000;
-  const at = Date.parse(value);
+  const v = value.trim();
+  // RFC 9110 §10.2.3: delay-seconds (digits) or an HTTP-date (which names a weekday/month).
+  if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
+  if (!/[a-z]/i.test(v)) return undefined;
+  const at = Date.parse(v);
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
