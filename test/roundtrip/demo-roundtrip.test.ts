@@ -48,7 +48,7 @@ afterAll(async () => {
 
 describe("demo database round trip through the CLI", () => {
   it("backs up to file:// with a summary, excluding _temp_* and cache data", () => {
-    const r = cofre(["backup", "--db", srcUrl, "--to", `file://${dir}`, "--json"]);
+    const r = cofre(["backup", "--db-env", "COFRE_DB_URL", "--to", `file://${dir}`, "--json"], { COFRE_DB_URL: srcUrl });
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     const summary = JSON.parse(r.stdout);
@@ -86,7 +86,7 @@ describe("demo database round trip through the CLI", () => {
   });
 
   it("restores `latest` into an empty database: schema-only dump and every table's rows are identical", async () => {
-    const r = cofre(["restore", "--from", `file://${dir}`, "--backup", "latest", "--db", dstUrl]);
+    const r = cofre(["restore", "--from", `file://${dir}`, "--backup", "latest", "--db-env", "COFRE_DB_URL"], { COFRE_DB_URL: dstUrl });
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     expect(r.stdout).toContain(`Restauração concluída: ${backupId}`);
@@ -124,7 +124,7 @@ describe("demo database round trip through the CLI", () => {
 
   it("refuses to restore over existing tables, changing nothing", async () => {
     const before = await tableChecksums(dstUrl, ["public"]);
-    const r = cofre(["restore", "--from", `file://${dir}`, "--backup", backupId, "--db", dstUrl]);
+    const r = cofre(["restore", "--from", `file://${dir}`, "--backup", backupId, "--db-env", "COFRE_DB_URL"], { COFRE_DB_URL: dstUrl });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("RESTORE_TARGET_NOT_EMPTY");
     expect(await tableChecksums(dstUrl, ["public"])).toEqual(before);
@@ -145,7 +145,7 @@ describe("demo database round trip through the CLI", () => {
       bytes[at] = bytes[at]! ^ 0xff;
       writeFileSync(vol, bytes);
       const target = await createScratchDb(DST2, { supabaseShape: true });
-      const r = cofre(["restore", "--from", `file://${tampered}`, "--backup", backupId, "--db", target]);
+      const r = cofre(["restore", "--from", `file://${tampered}`, "--backup", backupId, "--db-env", "COFRE_DB_URL"], { COFRE_DB_URL: target });
       expect(r.status).toBe(1);
       expect(r.stderr).toContain("INTEGRITY_MISMATCH");
       expect(await tableChecksums(target, ["public"])).toEqual([]);
@@ -159,7 +159,7 @@ describe("demo database round trip through the CLI", () => {
     // unchanged: a 'Z' inside a bytea's hex makes Postgres fail before the checksum is read.
     const plainDir = mkdtempSync(join(tmpdir(), "cofre-rt-l0-"));
     try {
-      const b = cofre(["backup", "--db", srcUrl, "--to", `file://${plainDir}`, "--level", "0", "--json"]);
+      const b = cofre(["backup", "--db-env", "COFRE_DB_URL", "--to", `file://${plainDir}`, "--level", "0", "--json"], { COFRE_DB_URL: srcUrl });
       const id = JSON.parse(b.stdout).backupId;
       const vol = join(plainDir, id, "vol-00001.zip");
       const bytes = readFileSync(vol);
@@ -172,7 +172,7 @@ describe("demo database round trip through the CLI", () => {
       data[hexAt] = "Z".charCodeAt(0);
       writeFileSync(vol, bytes);
       const target = await createScratchDb(DST2, { supabaseShape: true });
-      const r = cofre(["restore", "--from", `file://${plainDir}`, "--backup", id, "--db", target]);
+      const r = cofre(["restore", "--from", `file://${plainDir}`, "--backup", id, "--db-env", "COFRE_DB_URL"], { COFRE_DB_URL: target });
       expect(r.status).toBe(1);
       expect(r.stderr).toContain("INTEGRITY_MISMATCH");
       expect(await tableChecksums(target, ["public"])).toEqual([]);

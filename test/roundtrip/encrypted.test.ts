@@ -26,7 +26,7 @@ beforeAll(async () => {
   srcUrl = await createScratchDb(SRC, { supabaseShape: true });
   await seedDemo({ url: srcUrl, scale: 0.03, seed: 7 });
   dir = mkdtempSync(join(tmpdir(), "cofre-enc-"));
-  const r = cofre(["backup", "--db", srcUrl, "--to", `file://${dir}`, "--passphrase-env", "COFRE_TEST_PASSPHRASE", "--json"], PASS);
+  const r = cofre(["backup", "--db-env", "COFRE_DB_URL", "--to", `file://${dir}`, "--passphrase-env", "COFRE_TEST_PASSPHRASE", "--json"], { ...PASS, COFRE_DB_URL: srcUrl });
   expect(r.stderr).toBe("");
   backupId = JSON.parse(r.stdout).backupId;
 });
@@ -58,10 +58,10 @@ describe("encrypted backups through the CLI", () => {
 
   it("refuses to restore without the passphrase, or with a wrong one, leaving the target untouched", async () => {
     const target = await createScratchDb(DST_WRONG, { supabaseShape: true });
-    const none = cofre(["restore", "--from", `file://${dir}`, "--backup", backupId, "--db", target]);
+    const none = cofre(["restore", "--from", `file://${dir}`, "--backup", backupId, "--db-env", "COFRE_DB_URL"], { COFRE_DB_URL: target });
     expect(none.status).toBe(1);
     expect(none.stderr).toContain("PASSPHRASE_REQUIRED");
-    const wrong = cofre(["restore", "--from", `file://${dir}`, "--backup", backupId, "--db", target, "--passphrase-env", "W"], { W: "wrong" });
+    const wrong = cofre(["restore", "--from", `file://${dir}`, "--backup", backupId, "--db-env", "COFRE_DB_URL", "--passphrase-env", "W"], { W: "wrong", COFRE_DB_URL: target });
     expect(wrong.status).toBe(1);
     expect(wrong.stderr).toContain("WRONG_PASSPHRASE");
     expect(wrong.stderr).not.toContain("wrong\n");
@@ -72,7 +72,7 @@ describe("encrypted backups through the CLI", () => {
     const target = await createScratchDb(DST, { supabaseShape: true });
     const passFile = join(dir, "pass.txt");
     writeFileSync(passFile, `${PASS.COFRE_TEST_PASSPHRASE}\n`, { mode: 0o600 });
-    const r = cofre(["restore", "--from", `file://${dir}`, "--backup", "latest", "--db", target, "--passphrase-file", passFile]);
+    const r = cofre(["restore", "--from", `file://${dir}`, "--backup", "latest", "--db-env", "COFRE_DB_URL", "--passphrase-file", passFile], { COFRE_DB_URL: target });
     rmSync(passFile);
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);

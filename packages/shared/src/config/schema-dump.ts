@@ -2,12 +2,16 @@
 import { z } from "zod";
 
 export const SchemaObjectDoc = z.object({
+  /** Identity within the dump; other objects name it in `deps` (used to pick objects for a partial restore). */
+  id: z.string().default(""),
   kind: z.string(),
   schema: z.string().nullable(),
   name: z.string(),
   table: z.string().nullable(),
   section: z.enum(["pre-data", "post-data"]),
   sql: z.string(),
+  /** `id`s of objects that must be applied first. */
+  deps: z.array(z.string()).default([]),
 });
 
 export const SchemaDumpDoc = z.object({

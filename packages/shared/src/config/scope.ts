@@ -10,6 +10,8 @@ export const SYSTEM_SCHEMAS: readonly string[] = [
   "auth", "storage", "realtime", "_realtime", "supabase_functions", "supabase_migrations",
   "vault", "extensions", "graphql", "graphql_public", "pgsodium", "pgsodium_masks", "net",
   "cron", "pgbouncer", "_analytics", "pgtle", "pgmq", "cofre", "cofre_private",
+  // Cofre's change capture in a source database (sources/postgres/capture): never user data.
+  "cofre_capture",
 ];
 
 export function isSystemSchema(name: string): boolean {

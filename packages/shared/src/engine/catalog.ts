@@ -9,7 +9,8 @@ import {
   BackupId, BackupManifest, FORMAT_NAME, FORMAT_VERSION, ManifestEnvelope, type BackupType,
 } from "../config/manifest.ts";
 import { getBytes, listAll, type Destination, type ObjectInfo } from "../destinations/contract.ts";
-import { concatBytes, utf8Decoder } from "../format/bytes.ts";
+import { utf8Decoder } from "../format/bytes.ts";
+import { readAllBytes } from "../format/streams.ts";
 import { hashingStream, StoredObjectHasher } from "../format/checksum.ts";
 import { decryptStream, type KeyCache } from "../format/crypto/mod.ts";
 import { MANIFEST_KEY, SEALED_MANIFEST_KEY } from "./entry-names.ts";
@@ -129,19 +130,13 @@ export async function readManifest(dest: Destination, backupId: string, secrets:
   const { envelope } = stored;
   const key = `${backupId}/${SEALED_MANIFEST_KEY}`;
   const hasher = new StoredObjectHasher();
-  const plain: Uint8Array[] = [];
   const sealed = (await dest.get(key)).pipeThrough(hashingStream(hasher));
-  const reader = sealed.pipeThrough(decryptStream(secrets.passphrase, secrets.keyCache)).getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    plain.push(value);
-  }
+  const plain = await readAllBytes(sealed.pipeThrough(decryptStream(secrets.passphrase, secrets.keyCache)));
   const digest = hasher.digest();
   if (digest.sha256 !== envelope.sealedManifest.sha256 || digest.size !== envelope.sealedManifest.size) {
     throw integrity(`${SEALED_MANIFEST_KEY} differs from its envelope`, { key });
   }
-  const manifest = parseManifest(concatBytes(plain), key);
+  const manifest = parseManifest(plain, key);
   if (manifest.backupId !== backupId || JSON.stringify(manifest.volumes) !== JSON.stringify(envelope.volumes)) {
     throw integrity("sealed manifest and envelope disagree", { key });
   }

@@ -24,3 +24,13 @@ function segment(name: string): string {
 export function tablePartEntry(schema: string, table: string, part: number): string {
   return `data/${segment(schema)}/${segment(table)}/part-${String(part).padStart(5, "0")}.csv`;
 }
+
+/** A change set's CSV part (incremental, differential, multi-step catch-up): docs/postgres-chains.md. */
+export function changePartEntry(schema: string, table: string, part: number): string {
+  return `changes/${segment(schema)}/${segment(table)}/part-${String(part).padStart(5, "0")}.csv`;
+}
+
+/** Part n of a Storage object's bytes (sources/storage/, docs/storage-source.md): bucket and key percent-encoded. */
+export function storageObjectPartEntry(bucket: string, key: string, part: number): string {
+  return `storage/${segment(bucket)}/${segment(key)}/part-${String(part).padStart(5, "0")}`;
+}

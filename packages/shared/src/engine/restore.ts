@@ -1,26 +1,36 @@
 /**
- * Restores a complete backup into a database: schema objects (pre-data), every table's CSV
- * parts through COPY, sequence positions, then post-data (constraints, indexes, triggers,
- * policies) — in ONE transaction, so a failure at any point leaves the target as it was and
- * says why. Every entry is checked against the manifest (CRC-32, size, SHA-256, row count)
- * while it streams.
+ * Restores a backup into a database, whole or in part, always in ONE transaction — a failure
+ * or a conflict at any point leaves the target as it was and says why. Every entry is checked
+ * against the manifest (CRC-32, size, SHA-256, row count) while it streams.
+ *
+ * Modes (docs/restore.md):
+ * - whole: schema objects (pre-data), every table's CSV through COPY, sequences, post-data —
+ *   into a database without the backup's schemas, or under a new schema name (`intoSchema`);
+ * - tables (`tables`): the selected tables into a target that lacks them or has them empty
+ *   (restore-tables.ts);
+ * - tenant (`tenant`): one tenant's rows and the rows they need (restore-merge.ts);
+ * - live (`dryRun` / `apply`): compare by primary key with the target and report, or apply
+ *   exactly what a dry run reported (restore-merge.ts).
  */
 import { CofreError, describeError } from "../errors.ts";
 import type { BackupManifest } from "../config/manifest.ts";
-import { SchemaDumpDoc, type SchemaDumpDoc as SchemaDump } from "../config/schema-dump.ts";
 import type { Destination } from "../destinations/contract.ts";
-import { concatBytes, utf8Decoder } from "../format/bytes.ts";
-import { sha256Hasher } from "../format/checksum.ts";
-import type { ZipEntry, ZipReader } from "../format/zip/reader.ts";
-import { copyIn, writeSequences } from "../sources/postgres/data.ts";
+import { writeSequences } from "../sources/postgres/data.ts";
 import { connect, connectionError, describeDatabase, isConnectionFailure } from "../sources/postgres/connect.ts";
-import { CsvRecordCounter } from "../sources/postgres/csv.ts";
 import { RESTORE_PREAMBLE } from "../sources/postgres/schema/mod.ts";
-import { qualified, type Db } from "../sources/postgres/db.ts";
-import { readManifest, resolveBackupId, type BackupSecrets } from "./catalog.ts";
-import { KeyCache } from "../format/crypto/mod.ts";
-import { SCHEMA_JSON_ENTRY } from "./entry-names.ts";
-import { openVolume } from "./volume-access.ts";
+import type postgres from "postgres";
+import { ident, qualified, type Db } from "../sources/postgres/db.ts";
+import { parseTenant, type TenantFilter } from "./restore-filter.ts";
+import type { TableDiff } from "./restore-live.ts";
+import { loadTable } from "./restore-load.ts";
+import { runMerge } from "./restore-merge.ts";
+import { applyObject } from "./restore-objects.ts";
+import { renamedSchema, renameSchemaInSql, type SchemaRename } from "./restore-rename.ts";
+import type { RestoreSource } from "./restore-source.ts";
+import { openChainSource } from "./chain.ts";
+import { applyChainChanges } from "./apply-changes.ts";
+import { runTablesRestore } from "./restore-tables.ts";
+import { planStorageRestore, type StorageRestoreOptions, type StorageRestoreSummary } from "../sources/storage/restore.ts";
 
 export interface RestoreOptions {
   destination: Destination;
@@ -30,6 +40,23 @@ export interface RestoreOptions {
   /** Opens an encrypted backup. */
   passphrase?: string;
   onProgress?: (p: RestoreProgress) => void;
+  /** Restore only these tables (`schema.table`, or `table` when unambiguous); with `tenant` or a dry run, the scope. */
+  tables?: readonly string[];
+  /** With `tables`: add every table the selected ones reference, transitively. */
+  withDependencies?: boolean;
+  /** One tenant's rows: `column=value` or parsed. */
+  tenant?: string | TenantFilter;
+  /** Whole restore under another schema name: `new_name` (backup of one schema) or `old=new`. */
+  intoSchema?: string;
+  /** Compare with the live target and report per table; writes nothing. */
+  dryRun?: boolean;
+  /** Apply the difference a dry run reported, identified by its id. */
+  apply?: string;
+  /**
+   * Also restore these Supabase Storage buckets (sources/storage/, docs/storage-source.md),
+   * after the database; `only`: the buckets alone, the database is not touched.
+   */
+  storage?: StorageRestoreOptions & { only?: boolean };
 }
 
 export interface RestoreProgress {
@@ -41,48 +68,153 @@ export interface RestoreProgress {
   bytes: number;
 }
 
+export type RestoreMode = "whole" | "tables" | "tenant" | "live" | "storage";
+
 export interface RestoreSummary {
   backupId: string;
   target: string;
+  mode: RestoreMode;
   tables: number;
+  /** Rows written to the target (for a dry run: 0). */
   rows: number;
   bytes: number;
   durationMs: number;
   /** Things restored differently from the source, said out loud (e.g. an owner role missing here). */
   warnings: string[];
+  /** Tenant and live modes: per table, rows inserted, updated, deleted (or that would be, in a dry run). */
+  changes?: TableDiff[];
+  /** Live mode: the id `apply` must be given to write exactly `changes`. */
+  dryRunId?: string;
+  /** Live mode: false for a dry run. */
+  applied?: boolean;
+  /** Storage buckets restored (when asked). */
+  storage?: StorageRestoreSummary;
 }
 
-/** Objects that depend on roles existing in the target; a missing role is a warning, not a failure. */
-const ROLE_DEPENDENT_KINDS = new Set(["OWNER", "ACL", "DEFAULT ACL"]);
-const UNDEFINED_OBJECT = "42704";
-
-function mismatch(what: string, details: Record<string, unknown>) {
-  return new CofreError("INTEGRITY_MISMATCH", {
-    "pt-BR": `O backup não confere (${what}): ele foi alterado ou está corrompido. Nada foi gravado no destino da restauração.`,
-    en: `The backup does not match (${what}): it was altered or is corrupt. Nothing was written to the restore target.`,
-  }, { details });
+/** What the mode implementations share. */
+export interface RestoreContext {
+  opts: RestoreOptions;
+  source: RestoreSource;
+  target: string;
+  warnings: string[];
+  report: (p: Omit<RestoreProgress, "bytes">) => void;
 }
 
-/** Opens every volume's directory and checks it lists each entry as the manifest does. */
-async function openVolumes(dest: Destination, manifest: BackupManifest, secrets: BackupSecrets) {
-  const volumes = manifest.volumes ?? [];
-  const readers = new Map<number, ZipReader>();
-  for (let i = 1; i <= volumes.length; i++) readers.set(i, await openVolume(dest, manifest, i, secrets));
-  const located = new Map<string, { reader: ZipReader; entry: ZipEntry; sha256: string }>();
-  for (const e of manifest.entries) {
-    const reader = readers.get(e.volume);
-    const entry = reader?.entry(e.name);
-    if (!reader || !entry) throw mismatch(`entry ${e.name} missing from volume ${e.volume}`, { entry: e.name });
-    if (entry.crc32 !== e.crc32 || entry.size !== e.size || entry.compressedSize !== e.compressedSize) {
-      throw mismatch(`entry ${e.name} differs from the manifest`, { entry: e.name });
-    }
-    located.set(e.name, { reader, entry, sha256: e.sha256 });
+function invalid(pt: string, en: string, details: Record<string, unknown> = {}) {
+  return new CofreError("INVALID_INPUT", { "pt-BR": pt, en }, { details });
+}
+
+/** Refuses combinations of options that mean nothing (or nothing this version does). */
+function modeOf(opts: RestoreOptions): Exclude<RestoreMode, "storage"> {
+  const tables = (opts.tables?.length ?? 0) > 0;
+  const tenant = opts.tenant !== undefined;
+  const live = opts.dryRun === true || opts.apply !== undefined;
+  if (opts.dryRun && opts.apply !== undefined) {
+    throw invalid("Use --dry-run OU --apply <id>, não os dois.", "Use --dry-run OR --apply <id>, not both.");
   }
-  return located;
+  if (opts.intoSchema !== undefined && (tables || tenant || live)) {
+    throw invalid(
+      "--schema restaura o backup inteiro sob outro nome de schema; não combina com --tables, --tenant, --dry-run ou --apply.",
+      "--schema restores the whole backup under another schema name; it does not combine with --tables, --tenant, --dry-run or --apply.",
+    );
+  }
+  if (opts.withDependencies && (!tables || tenant || live)) {
+    throw invalid(
+      "--with-dependencies só vale com --tables (sem --tenant, --dry-run ou --apply).",
+      "--with-dependencies only applies to --tables alone (without --tenant, --dry-run or --apply).",
+    );
+  }
+  if (live) return "live";
+  if (tenant) return "tenant";
+  if (tables) return "tables";
+  return "whole";
 }
 
-async function assertTargetReady(db: Db, manifest: BackupManifest, target: string) {
-  const schemas = manifest.source.schemas;
+/** `new` (backup of exactly one schema) or `old=new`. */
+export function parseSchemaRename(spec: string, manifest: BackupManifest): SchemaRename {
+  const [a, b] = spec.includes("=") ? spec.split("=", 2).map((s) => s.trim()) : [undefined, spec.trim()];
+  const from = a ?? (manifest.source.schemas.length === 1 ? manifest.source.schemas[0] : undefined);
+  if (!from || !b || !manifest.source.schemas.includes(from) || !/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/.test(b)) {
+    throw invalid(
+      `--schema espera novo_nome (backup de um só schema) ou antigo=novo, com um schema do backup (${manifest.source.schemas.join(", ")}); recebeu ${JSON.stringify(spec)}.`,
+      `--schema expects new_name (backup of one schema) or old=new, naming a schema of the backup (${manifest.source.schemas.join(", ")}); got ${JSON.stringify(spec)}.`,
+      { schema: spec },
+    );
+  }
+  return { from, to: b };
+}
+
+export async function runRestore(opts: RestoreOptions): Promise<RestoreSummary> {
+  const started = Date.now();
+  const mode = modeOf(opts);
+  const tenant = typeof opts.tenant === "string" ? parseTenant(opts.tenant) : opts.tenant;
+  // ── Chain call site ──────────────────────────────────────────────────────────────────
+  // Incremental and differential backups restore as their chain (engine/chain.ts): the full's
+  // data, then every link's change sets in order (apply-changes.ts; docs/postgres-chains.md) —
+  // into the tables (whole, tables) or into the staging tables (tenant, live) before rows are
+  // picked and compared.
+  const source = await openChainSource(opts.destination, opts.backupId, opts.passphrase);
+  // ── Storage buckets call site (sources/storage/, docs/storage-source.md) ──────────────────
+  // Planned before anything is written (conflicting objects refuse the restore), written after
+  // the database restore commits; `storage.only` restores the buckets alone.
+  if (opts.storage && opts.dryRun) {
+    throw invalid("--buckets não combina com --dry-run (a simulação não grava nada; a restauração do Storage grava).", "--buckets does not combine with --dry-run (a dry run writes nothing; a Storage restore writes).");
+  }
+  const storagePlan = opts.storage
+    ? await planStorageRestore(opts.destination, opts.backupId, opts.passphrase, opts.storage, source.links)
+    : null;
+  if (storagePlan && opts.storage?.only) {
+    const done = await storagePlan.run();
+    const count = (f: (b: StorageRestoreSummary["buckets"][number]) => number) => done.buckets.reduce((n, b) => n + f(b), 0);
+    return {
+      backupId: source.backupId, target: "storage", mode: "storage", tables: 0, rows: 0, bytes: count((b) => b.bytes),
+      durationMs: Date.now() - started, warnings: [], storage: done,
+    };
+  }
+  const target = describeDatabase(opts.targetUrl);
+  const warnings: string[] = [];
+  const ctx: RestoreContext = {
+    opts, source, target, warnings,
+    report: (p) => opts.onProgress?.({ ...p, bytes: source.bytesRead }),
+  };
+  ctx.report({ phase: "reading", tablesDone: 0, tablesTotal: source.manifest.tables.length, rows: 0 });
+
+  const sql = connect(opts.targetUrl);
+  try {
+    const result = await (async () => {
+      switch (mode) {
+        case "whole":
+          return await restoreWhole(sql, ctx, opts.intoSchema === undefined ? null : parseSchemaRename(opts.intoSchema, source.manifest));
+        case "tables":
+          return await runTablesRestore(sql, ctx, opts.tables!, opts.withDependencies === true);
+        case "tenant":
+          return await runMerge(sql, ctx, { kind: "tenant-add", tenant: tenant!, tables: opts.tables });
+        case "live":
+          return await runMerge(sql, ctx, {
+            kind: opts.dryRun ? "dry-run" : "apply", tenant, tables: opts.tables, applyId: opts.apply,
+          });
+      }
+    })();
+    ctx.report({ phase: "done", tablesDone: result.tables, tablesTotal: result.tables, rows: result.rows });
+    const storage = storagePlan ? await storagePlan.run() : undefined;
+    return {
+      backupId: source.backupId, target, mode, bytes: source.bytesRead, durationMs: Date.now() - started, warnings, ...result,
+      ...(storage ? { storage } : {}),
+    };
+  } catch (e) {
+    if (e instanceof CofreError) throw e;
+    if (isConnectionFailure(e)) throw connectionError(opts.targetUrl, e);
+    throw new CofreError("RESTORE_FAILED", {
+      "pt-BR": `A restauração falhou: ${describeError(e)}. Nada foi gravado no banco de destino.`,
+      en: `The restore failed: ${describeError(e)}. Nothing was written to the target database.`,
+    }, { cause: e });
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+/** Refuses a target whose restored schemas hold relations; checks the platform tables the rows need. */
+async function assertTargetReady(db: Db, manifest: BackupManifest, schemas: readonly string[], target: string, rename: SchemaRename | null) {
   const rows = await db<{ name: string }[]>`
     select format('%I.%I', n.nspname, c.relname) as name
       from pg_class c join pg_namespace n on n.oid = c.relnamespace
@@ -91,10 +223,11 @@ async function assertTargetReady(db: Db, manifest: BackupManifest, target: strin
   if (rows.length) {
     const names = rows.map((r) => r.name);
     throw new CofreError("RESTORE_TARGET_NOT_EMPTY", {
-      "pt-BR": `O banco de destino ${target} já tem objetos nos schemas do backup (${names.join(", ")}…). Restaure em um banco vazio ou remova esses objetos antes.`,
-      en: `Target database ${target} already has objects in the backup's schemas (${names.join(", ")}…). Restore into an empty database or drop them first.`,
+      "pt-BR": `O banco de destino ${target} já tem objetos nos schemas do backup (${names.join(", ")}…). Restaure em um banco vazio, em outro schema (--schema novo_nome), compare com --dry-run, ou remova esses objetos antes.`,
+      en: `Target database ${target} already has objects in the backup's schemas (${names.join(", ")}…). Restore into an empty database, under another schema (--schema new_name), compare with --dry-run, or drop them first.`,
     }, { details: { objects: names } });
   }
+  const skip = new Set<string>();
   // Platform-owned tables (auth.users…) whose rows the backup carries must exist, empty.
   for (const t of manifest.tables.filter((t) => t.dataOnly)) {
     const name = `${t.schema}.${t.name}`;
@@ -107,129 +240,67 @@ async function assertTargetReady(db: Db, manifest: BackupManifest, target: strin
     }
     const [row] = await db.unsafe<{ any: boolean }[]>(`select exists (select from ${qualified(t.schema, t.name)}) as any`);
     if (row?.any && t.rows > 0) {
+      // Side by side with the original schema, the platform's rows are already there.
+      if (rename) {
+        skip.add(name);
+        continue;
+      }
       throw new CofreError("RESTORE_TARGET_NOT_EMPTY", {
-        "pt-BR": `A tabela ${name} do banco de destino já tem linhas; esta versão do Cofre só restaura essas linhas em um projeto onde ela está vazia.`,
-        en: `Table ${name} in the target database already has rows; this version of Cofre restores them only into a project where it is empty.`,
+        "pt-BR": `A tabela ${name} do banco de destino já tem linhas; restaure em um projeto onde ela está vazia, ou use --tenant / --dry-run para mesclar linhas.`,
+        en: `Table ${name} in the target database already has rows; restore into a project where it is empty, or use --tenant / --dry-run to merge rows.`,
       }, { details: { table: name } });
     }
   }
+  return skip;
 }
 
-async function applyObject(tx: Db, obj: SchemaDump["objects"][number], warnings: string[]) {
-  const label = `${obj.kind} ${obj.schema ? `${obj.schema}.` : ""}${obj.name}`;
-  try {
-    if (ROLE_DEPENDENT_KINDS.has(obj.kind) && "savepoint" in tx) {
-      await tx.savepoint((sp) => sp.unsafe(obj.sql).simple());
-    } else {
-      await tx.unsafe(obj.sql).simple();
+/** The whole backup, optionally under a new schema name (restore-rename.ts says what is rewritten). */
+async function restoreWhole(sql: postgres.Sql, ctx: RestoreContext, rename: SchemaRename | null) {
+  const { source, warnings } = ctx;
+  const { manifest, schema } = source;
+  const schemas = manifest.source.schemas.map((s) => renamedSchema(s, rename));
+  const skipData = await assertTargetReady(sql, manifest, schemas, ctx.target, rename);
+  const sqlOf = (text: string) => (rename ? renameSchemaInSql(text, rename.from, rename.to) : text);
+  let objects = schema.objects.map((o) => ({ ...o, schema: o.schema === null ? null : renamedSchema(o.schema, rename), sql: sqlOf(o.sql) }));
+  if (rename) {
+    // `public` has no CREATE SCHEMA in a dump (every database has it); the new name needs one.
+    if (!schema.objects.some((o) => o.kind === "SCHEMA" && o.name === rename.from)) {
+      objects = [{ id: "", kind: "SCHEMA", schema: null, name: rename.to, table: null, section: "pre-data", deps: [], sql: `CREATE SCHEMA ${ident(rename.to)};\n` }, ...objects];
     }
-  } catch (e) {
-    if (ROLE_DEPENDENT_KINDS.has(obj.kind) && (e as { code?: string }).code === UNDEFINED_OBJECT) {
-      warnings.push(`${label}: ${describeError(e)} — skipped`);
-      return;
-    }
-    throw new CofreError("RESTORE_FAILED", {
-      "pt-BR": `A restauração falhou em ${label}: ${describeError(e)}. Nada foi gravado no banco de destino.`,
-      en: `The restore failed at ${label}: ${describeError(e)}. Nothing was written to the target database.`,
-    }, { details: { object: label, sqlstate: (e as { code?: string }).code }, cause: e });
   }
-}
-
-export async function runRestore(opts: RestoreOptions): Promise<RestoreSummary> {
-  const started = Date.now();
-  const backupId = await resolveBackupId(opts.destination, opts.backupId);
-  const secrets: BackupSecrets = { passphrase: opts.passphrase, keyCache: new KeyCache() };
-  const manifest = await readManifest(opts.destination, backupId, secrets);
-  const entries = await openVolumes(opts.destination, manifest, secrets);
-  const target = describeDatabase(opts.targetUrl);
-  const warnings: string[] = [];
-  let rows = 0;
-  let bytes = 0;
   const tablesTotal = manifest.tables.length;
-  const report = (p: Omit<RestoreProgress, "rows" | "bytes" | "tablesTotal">) =>
-    opts.onProgress?.({ ...p, rows, bytes, tablesTotal });
-
-  /** Streams an entry's plaintext, checking its SHA-256 against the manifest at the end. */
-  async function* entryData(name: string): AsyncGenerator<Uint8Array> {
-    const loc = entries.get(name);
-    if (!loc) throw mismatch(`entry ${name} not in the manifest`, { entry: name });
-    const sha = sha256Hasher();
-    for await (const chunk of loc.reader.read(loc.entry)) {
-      sha.update(chunk);
-      bytes += chunk.length;
-      yield chunk;
+  let rows = 0;
+  if (skipData.size) warnings.push(`rows of ${[...skipData].join(", ")} not loaded: the target already has rows there (the new schema's foreign keys use them)`);
+  await sql.begin(async (tx) => {
+    ctx.report({ phase: "schema", tablesDone: 0, tablesTotal, rows });
+    await tx.unsafe(RESTORE_PREAMBLE).simple();
+    for (const obj of objects) {
+      if (obj.section !== "pre-data") continue;
+      // Beside the original schema, an extension the target already has stays where it is;
+      // the new schema may already exist, empty (assertTargetReady checked it holds nothing).
+      await applyObject(tx, obj, warnings, { mayExist: rename !== null && (obj.kind === "EXTENSION" || obj.kind === "SCHEMA") });
     }
-    if (sha.digest("hex") !== loc.sha256) throw mismatch(`SHA-256 of ${name}`, { entry: name });
-  }
-
-  report({ phase: "reading", tablesDone: 0 });
-  const schemaParts: Uint8Array[] = [];
-  for await (const c of entryData(SCHEMA_JSON_ENTRY)) schemaParts.push(c);
-  const schema = SchemaDumpDoc.parse(JSON.parse(utf8Decoder.decode(concatBytes(schemaParts))));
-
-  const sql = connect(opts.targetUrl);
-  try {
-    await assertTargetReady(sql, manifest, target);
-    await sql.begin(async (tx) => {
-      report({ phase: "schema", tablesDone: 0 });
-      await tx.unsafe(RESTORE_PREAMBLE).simple();
-      for (const obj of schema.objects) if (obj.section === "pre-data") await applyObject(tx, obj, warnings);
-
-      // Triggers already in the target (e.g. on auth.users) must not fire while rows load:
-      // the rows are restored as they were. Needs superuser or SET on the parameter (PG ≥ 15).
-      try {
-        await tx.savepoint((sp) => sp`set local session_replication_role = replica`);
-      } catch (e) {
-        warnings.push(`triggers in the target stay enabled during the data load: ${describeError(e)}`);
-      }
-      for (const [i, t] of manifest.tables.entries()) {
-        report({ phase: "data", table: `${t.schema}.${t.name}`, tablesDone: i });
-        let tableRows = 0;
-        for (const part of t.parts) {
-          const counter = new CsvRecordCounter();
-          async function* counted() {
-            for await (const chunk of entryData(part)) {
-              counter.update(chunk);
-              yield chunk;
-            }
-          }
-          try {
-            await copyIn(tx, t.schema, t.name, t.columns, counted());
-          } catch (e) {
-            if (e instanceof CofreError) throw e;
-            // Postgres may reject altered bytes before the entry's checksum is reached: read
-            // the rest of the entry, so a corrupt backup is reported as such, not as bad data.
-            for await (const _ of entryData(part)) { /* CRC-32 and SHA-256 checked as it reads */ }
-            // Postgres quotes the offending value; it may be a patient's data, so it stays out.
-            const why = describeError(e).replace(/"[^"]*"/g, '"…"');
-            throw new CofreError("RESTORE_FAILED", {
-              "pt-BR": `A carga da tabela ${t.schema}.${t.name} falhou: ${why}. Nada foi gravado no banco de destino.`,
-              en: `Loading table ${t.schema}.${t.name} failed: ${why}. Nothing was written to the target database.`,
-            }, { details: { table: `${t.schema}.${t.name}`, part, sqlstate: (e as { code?: string }).code } });
-          }
-          tableRows += Math.max(0, counter.records - 1);
-        }
-        if (tableRows !== t.rows) {
-          throw mismatch(`row count of ${t.schema}.${t.name}: ${tableRows} ≠ ${t.rows}`, { table: `${t.schema}.${t.name}` });
-        }
-        rows += tableRows;
-      }
-      await writeSequences(tx, manifest.sequences);
-      await tx`set local session_replication_role = origin`;
-
-      report({ phase: "constraints", tablesDone: tablesTotal });
-      for (const obj of schema.objects) if (obj.section === "post-data") await applyObject(tx, obj, warnings);
+    // Triggers already in the target (e.g. on auth.users) must not fire while rows load:
+    // the rows are restored as they were. Needs superuser or SET on the parameter (PG ≥ 15).
+    try {
+      await tx.savepoint((sp) => sp`set local session_replication_role = replica`);
+    } catch (e) {
+      warnings.push(`triggers in the target stay enabled during the data load: ${describeError(e)}`);
+    }
+    for (const [i, t] of manifest.tables.entries()) {
+      if (skipData.has(`${t.schema}.${t.name}`)) continue;
+      ctx.report({ phase: "data", table: `${t.schema}.${t.name}`, tablesDone: i, tablesTotal, rows });
+      rows += await loadTable(tx, source, t, { schema: renamedSchema(t.schema, rename), name: t.name });
+    }
+    await applyChainChanges(tx, source, {
+      filter: { tables: new Set(manifest.tables.map((t) => `${t.schema}.${t.name}`).filter((n) => !skipData.has(n))) },
+      into: (t) => ({ schema: renamedSchema(t.schema, rename), name: t.name }),
     });
-  } catch (e) {
-    if (e instanceof CofreError) throw e;
-    if (isConnectionFailure(e)) throw connectionError(opts.targetUrl, e);
-    throw new CofreError("RESTORE_FAILED", {
-      "pt-BR": `A restauração falhou: ${describeError(e)}. Nada foi gravado no banco de destino.`,
-      en: `The restore failed: ${describeError(e)}. Nothing was written to the target database.`,
-    }, { cause: e });
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
-  report({ phase: "done", tablesDone: tablesTotal });
-  return { backupId, target, tables: tablesTotal, rows, bytes, durationMs: Date.now() - started, warnings };
+    await writeSequences(tx, manifest.sequences.map((s) => ({ ...s, schema: renamedSchema(s.schema, rename) })));
+    await tx`set local session_replication_role = origin`;
+
+    ctx.report({ phase: "constraints", tablesDone: tablesTotal, tablesTotal, rows });
+    for (const obj of objects) if (obj.section === "post-data") await applyObject(tx, obj, warnings);
+  });
+  return { tables: tablesTotal, rows };
 }

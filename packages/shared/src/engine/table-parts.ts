@@ -29,6 +29,8 @@ export class TablePartWriter {
     private readonly schema: string,
     private readonly table: string,
     private readonly maxPartBytes: number,
+    /** Entry name of part n; default `data/<schema>/<table>/part-n.csv` (change sets use `changes/…`). */
+    private readonly entryName: (part: number) => string = (part) => tablePartEntry(schema, table, part),
   ) {}
 
   /** A new COPY output begins (it starts with its own header line). */
@@ -66,7 +68,7 @@ export class TablePartWriter {
   }
 
   async #openPart() {
-    const name = tablePartEntry(this.schema, this.table, this.parts.length + 1);
+    const name = this.entryName(this.parts.length + 1);
     this.#entry = await this.volumes.openEntry(name);
     this.#entryBytes = 0;
     this.parts.push(name);

@@ -6,6 +6,7 @@
 import { CofreError } from "../errors.ts";
 import type { Destination } from "../destinations/contract.ts";
 import { sha256Hasher, StoredObjectHasher } from "../format/checksum.ts";
+import { streamChunks } from "../format/streams.ts";
 import { readManifest, readStoredManifest, type BackupSecrets } from "./catalog.ts";
 import { SEALED_MANIFEST_KEY } from "./entry-names.ts";
 import { openVolume } from "./volume-access.ts";
@@ -31,12 +32,7 @@ export interface VerifyReport {
 
 async function checkStoredObject(dest: Destination, key: string, want: { size: number; sha256: string; md5: string }) {
   const hasher = new StoredObjectHasher();
-  const reader = (await dest.get(key)).getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    hasher.update(value);
-  }
+  for await (const value of streamChunks(await dest.get(key))) hasher.update(value);
   const got = hasher.digest();
   if (got.size !== want.size) return "size";
   if (got.sha256 !== want.sha256) return "sha256";
@@ -49,6 +45,8 @@ export async function verifyBackup(dest: Destination, backupId: string, secrets:
   const encrypted = stored.kind === "sealed";
   const volumes = stored.kind === "plain" ? stored.manifest.volumes ?? [] : stored.envelope.volumes;
   const targets = volumes.map((v) => ({ name: v.name, want: v }));
+  // Extra stored objects (a pg_dump -Fc archive) are checked like volumes; an encrypted backup lists them in its sealed manifest only.
+  if (stored.kind === "plain") for (const a of stored.manifest.artifacts) targets.push({ name: a.name, want: a });
   if (stored.kind === "sealed") targets.push({ name: SEALED_MANIFEST_KEY, want: { ...stored.envelope.sealedManifest } });
 
   const objects: ObjectCheck[] = [];

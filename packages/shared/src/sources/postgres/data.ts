@@ -109,6 +109,15 @@ export async function copyOut(
   const select = table.columns.length
     ? `select ${columnList(table.columns)} from only ${qualified(table.schema, table.name)} where ${where.join(" and ")}`
     : `select from only ${qualified(table.schema, table.name)} where ${where.join(" and ")}`;
+  await copySelectOut(db, select, onChunk);
+}
+
+/** Streams any SELECT's rows as CSV with a header line to `onChunk`, as copyOut does (same caveats). */
+export async function copySelectOut(
+  db: Db,
+  select: string,
+  onChunk: (chunk: Uint8Array) => Promise<void>,
+): Promise<void> {
   const readable = await db.unsafe(`copy (${select}) to stdout (format csv, header true)`).readable();
 
   /** Resumes the connection's socket through the stream's read hook (see above). */

@@ -35,6 +35,8 @@ export async function readTriggers(db: Db, schemas: string[]): Promise<Harvest> 
          join pg_namespace n on n.oid = c.relnamespace
         where not t.tgisinternal and t.tgparentid = 0 and n.nspname = any($1::text[])
           and not ${extensionMember("pg_class", "c.oid")}
+          -- Cofre's own change capture (sources/postgres/capture) is not part of the user's schema.
+          and t.tgfoid not in (select p.oid from pg_proc p join pg_namespace pn on pn.oid = p.pronamespace where pn.nspname = 'cofre_capture')
         order by n.nspname, c.relname, t.tgname`,
       [schemas],
     ),
