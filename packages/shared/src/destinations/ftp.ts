@@ -513,7 +513,8 @@ export class FtpDestination implements Destination {
       iter = null;
     };
     const openAt = async (at: number) => {
-      const c = await this.#connect();
+      // A pooled connection when one is idle: a fresh login costs ~50 ms per small get.
+      const c = await this.#acquire();
       const sink = new PassThrough({ highWaterMark: 512 * 1024 });
       transfer = c.downloadTo(sink, path, at).catch((e) => {
         sink.destroy(this.#classify(e, key, "get"));
