@@ -6,11 +6,11 @@
  *  2. throughput of every stage and of the whole pipeline, with the machine's limits
  *     (node:zlib, node:crypto) measured in the same process — on Node, then on Deno;
  *  3. corpus (c) through Cofre's pipeline (sequential, 2 concurrent volumes, 2 worker threads)
- *     and through `restic backup`;
+ *     and through `restic backup`; then versus.ts: restic and Cofre interleaved, ratios per round;
  *  4. peak RSS of a backup and a restore of a ~2 GiB table through the real engine.
  *
- * Flags: --reps N (default 3) · --rss-gib X (default 2) · --rss-variants node-cli,node-bundle,deno ·
- *        --skip node,deno,mixed,restic,rss · --quick (small corpora, 1 rep, 0.25 GiB) ·
+ * Flags: --reps N (default 3) · --rss-gib X (default 2) · --rss-variants node-cli,node-bundle,deno,deno-capped ·
+ *        --skip node,deno,mixed,restic,versus,rss · --quick (small corpora, 1 rep, 0.25 GiB) ·
  *        --work DIR (default $TMPDIR/cofre-bench) · --keep (keep corpora and scratch dbs' dumps).
  * Writes WORK/results.json and WORK/results.md; prints the Markdown tables on stdout.
  */
@@ -35,7 +35,7 @@ const flags = parseFlags(process.argv.slice(2));
 const quick = flags.has("quick");
 const reps = Number(flags.get("reps") ?? (quick ? 1 : 3));
 const rssGib = Number(flags.get("rss-gib") ?? (quick ? 0.25 : 2));
-const rssVariants = (flags.get("rss-variants") ?? "node-cli,node-bundle,deno").split(",") as RssVariant[];
+const rssVariants = (flags.get("rss-variants") ?? "node-cli,node-bundle,deno,deno-capped").split(",") as RssVariant[];
 const skip = new Set((flags.get("skip") ?? "").split(",").filter(Boolean));
 const work = flags.get("work") ?? join(os.tmpdir(), "cofre-bench");
 const keep = flags.has("keep");
@@ -142,9 +142,13 @@ async function fillRssSource(url: string, gib: number): Promise<void> {
  * How the engine is started for the RSS runs:
  *  node-cli    as `npx cofre` starts it (packages/cli/bin/cofre.mjs): tsx loader, --max-semi-space-size=2;
  *  node-bundle the same code bundled by esbuild into one .mjs (no loader in the process), same flag;
- *  deno        as an edge function's code runs: plain `deno run`, TypeScript compiled by Deno.
+ *  deno        as an edge function's code runs: plain `deno run`, TypeScript compiled by Deno;
+ *  deno-capped the same with V8's heap sized like Node's CLI (DENO_CAPPED_FLAGS): what is left
+ *              once garbage cannot pile up, i.e. the memory the pipeline really holds.
  */
-export type RssVariant = "node-cli" | "node-bundle" | "deno";
+export type RssVariant = "node-cli" | "node-bundle" | "deno" | "deno-capped";
+/** Old generation capped at 40 MiB, young at 1 MiB semi-spaces (Node's CLI runs with 2). */
+export const DENO_CAPPED_FLAGS = "--v8-flags=--max-old-space-size=40,--max-semi-space-size=1";
 
 function bundleRss(): string | null {
   const out = join(work, "rss.bundle.mjs");
@@ -162,7 +166,9 @@ async function rssRun(variant: RssVariant, op: "backup" | "restore", db: string,
     ? [process.execPath, ["--max-semi-space-size=2", ...nodeArgs("rss.ts", opArgs)]]
     : variant === "node-bundle"
       ? [process.execPath, ["--max-semi-space-size=2", bundle!, ...opArgs]]
-      : [DENO, denoArgs("rss.ts", opArgs)];
+      : variant === "deno"
+        ? [DENO, denoArgs("rss.ts", opArgs)]
+        : [DENO, [denoArgs("rss.ts", opArgs)[0]!, DENO_CAPPED_FLAGS, ...denoArgs("rss.ts", opArgs).slice(1)]];
   const t0 = performance.now();
   const r = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
     const p = spawn("/usr/bin/time", ["-v", cmd, ...args], { cwd: ROOT, env: { ...process.env, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" } });
@@ -231,6 +237,12 @@ async function main() {
       log("\n== restic backup of corpus (c)");
       if (ensureRestic()) all.restic = resticBackup(dirs.mixed, mixedBytes);
       else all.notes.push("restic could not be installed; comparison skipped");
+    }
+    if (doMixed && !skip.has("restic") && !skip.has("versus") && existsSync("/usr/bin/time")) {
+      log("\n== Cofre vs restic on corpus (c), interleaved rounds");
+      const out = join(work, "versus.json");
+      await run(process.execPath, nodeArgs("versus.ts", ["--mixed", dirs.mixed, "--scratch", join(work, "versus-scratch"), "--rounds", String(Math.max(5, reps)), "--out", out]));
+      all.versus = (JSON.parse(readFileSync(out, "utf8")) as { markdown: string }).markdown;
     }
     if (!keep) rmSync(join(work, "corpus-random"), { recursive: true, force: true });
     all.load.push(os.loadavg()[0]!);

@@ -10,6 +10,7 @@ import { open } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { ZipWriter, type EntryOptions } from "../../packages/shared/src/format/zip/writer.ts";
 import { StoredObjectHasher } from "../../packages/shared/src/format/checksum.ts";
+import { streamChunks } from "../../packages/shared/src/format/streams.ts";
 import { CHUNK } from "./lib.ts";
 
 export type Chunks = Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
@@ -77,16 +78,14 @@ export async function writeVolume(entries: PipelineEntry[], opts: PipelineOption
   const file = opts.outPath ? await open(opts.outPath, "w") : null;
   const consume = (async () => {
     let n = 0;
-    const reader = tail.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return n;
+    for await (const value of streamChunks(tail)) {
       n += value.length;
       if (file) {
         let off = 0;
         while (off < value.length) off += (await file.write(value, off, value.length - off)).bytesWritten;
       }
     }
+    return n;
   })();
 
   const writer = head.getWriter();
@@ -104,6 +103,8 @@ export async function writeVolume(entries: PipelineEntry[], opts: PipelineOption
     await zip.finish();
     await writer.close();
     const bytesOut = await consume;
+    // Durable like LocalDestination's put (and like restic, which syncs its pack files).
+    await file?.sync();
     return { bytesIn, bytesOut, stored: hasher.digest(), methods };
   } catch (e) {
     await writer.abort(e).catch(() => {});

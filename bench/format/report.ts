@@ -38,6 +38,8 @@ export interface AllResults {
   restic: ResticRun[];
   rss: RssRun[];
   notes: string[];
+  /** versus.ts's table: Cofre vs restic in interleaved rounds (ratios within a round). */
+  versus?: string;
   totalSeconds?: number;
   load?: number[];
 }
@@ -172,6 +174,7 @@ export function renderMarkdown(all: AllResults): string {
     "",
     mixedTable(all),
     "",
+    ...(all.versus ? ["#### Corpus (c) vs restic, interleaved rounds (versus.ts)", "", all.versus, ""] : []),
     "#### Peak RSS through the engine (runBackup / runRestore, file:// destination)",
     "",
     rssTable(all),

@@ -14,8 +14,9 @@ import zlib from "node:zlib";
 import nodeCrypto from "node:crypto";
 import { writeFileSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { createDeflater, type DeflateEngineName } from "../../packages/shared/src/format/zip/deflate.ts";
+import { createDeflater, defaultDeflateEngine, type DeflateEngineName, type DeflaterOptions } from "../../packages/shared/src/format/zip/deflate.ts";
 import { Crc32 } from "../../packages/shared/src/format/crc32.ts";
+import { streamChunks } from "../../packages/shared/src/format/streams.ts";
 import { StoredObjectHasher } from "../../packages/shared/src/format/checksum.ts";
 import { ZipWriter, type EntryOptions } from "../../packages/shared/src/format/zip/writer.ts";
 import {
@@ -78,7 +79,7 @@ function nodeHash(c: Corpus, algo: string): number {
 
 // ---------------------------------------------------------------- Cofre's stages
 
-async function cofreDeflate(c: Corpus, level: number, engine: DeflateEngineName): Promise<number> {
+async function cofreDeflate(c: Corpus, level: number, engine: DeflateEngineName | DeflaterOptions): Promise<number> {
   let out = 0;
   for (const f of c.files) {
     const d = createDeflater(level, engine);
@@ -93,13 +94,8 @@ async function compressionStream(c: Corpus): Promise<number> {
   for (const f of c.files) {
     const cs = new CompressionStream("deflate-raw" as CompressionFormat);
     const w = cs.writable.getWriter();
-    const r = cs.readable.getReader();
     const reading = (async () => {
-      for (;;) {
-        const { done, value } = await r.read();
-        if (done) return;
-        out += value.length;
-      }
+      for await (const value of streamChunks(cs.readable)) out += value.length;
     })();
     for (const ch of chunks(f.data)) {
       await w.ready;
@@ -149,14 +145,9 @@ async function cryptoModEncrypt(c: Corpus, key: unknown, segmentSize: number): P
   const m = (await loadCrypto())!;
   const t = m.encryptStream(key, { segmentSize });
   const w = t.writable.getWriter();
-  const r = t.readable.getReader();
   let out = 0;
   const reading = (async () => {
-    for (;;) {
-      const { done, value } = await r.read();
-      if (done) return;
-      out += value.length;
-    }
+    for await (const value of streamChunks(t.readable)) out += value.length;
   })();
   for (const ch of corpusChunks(c)) {
     await w.ready;
@@ -270,13 +261,6 @@ async function withPatches<T>(p: { nativeCrc?: boolean; noMd5?: boolean }, fn: (
   }
 }
 
-/** Checks the native CRC against crc32.ts once, so the what-if rows compute the same thing. */
-function checkNativeCrc(c: Corpus) {
-  if (!nativeCrc32) return;
-  const sample = c.files[0]!.data.subarray(0, 1_000_003);
-  if (nativeCrc32(sample, 0) !== new Crc32().update(sample).digest()) throw new Error("zlib.crc32 disagrees with Crc32");
-}
-
 const memEntries = (c: Corpus): PipelineEntry[] => c.files.map((f) => ({ name: f.name, chunks: () => chunks(f.data) }));
 
 // ---------------------------------------------------------------- runs
@@ -304,6 +288,10 @@ async function benchCorpus(c: Corpus, kind: "text" | "random") {
   await m("stage", "createDeflater L1 zlib", () => cofreDeflate(c, 1, "zlib"));
   if (text) await m("stage", "createDeflater L2 zlib", () => cofreDeflate(c, 2, "zlib"));
   if (text) await m("stage", "createDeflater L6 zlib", () => cofreDeflate(c, 6, "zlib"));
+  for (const level of text ? [1, 2, 6] : [1]) {
+    await m("stage", `createDeflater L${level} zlib-blocks, 1 thread`, () => cofreDeflate(c, level, { engine: "zlib-blocks", threads: 1 }));
+    await m("stage", `createDeflater L${level} zlib-blocks, 2 threads`, () => cofreDeflate(c, level, { engine: "zlib-blocks", threads: 2 }));
+  }
   await m("stage", "createDeflater L1 fflate", () => cofreDeflate(c, 1, "fflate"));
   if (text) await m("stage", "createDeflater L6 fflate", () => cofreDeflate(c, 6, "fflate"));
   if (text && typeof CompressionStream === "function") {
@@ -326,6 +314,7 @@ async function benchCorpus(c: Corpus, kind: "text" | "random") {
   await m("zip", "ZipWriter store", () => zipCounting(c, { method: "store" }));
   await m("zip", "ZipWriter deflate L1 zlib", () => zipCounting(c, { method: "deflate", level: 1, engine: "zlib" }));
   await m("zip", "ZipWriter deflate L6 zlib", () => zipCounting(c, { method: "deflate", level: 6, engine: "zlib" }));
+  await m("zip", "ZipWriter deflate L6 zlib-blocks, 2 threads", () => zipCounting(c, { method: "deflate", level: 6, engine: "zlib-blocks", threads: 2 }));
   if (text) {
     await m("zip", "ZipWriter deflate L1 fflate", () => zipCounting(c, { method: "deflate", level: 1, engine: "fflate" }));
     await m("zip", "ZipWriter deflate L6 fflate", () => zipCounting(c, { method: "deflate", level: 6, engine: "fflate" }));
@@ -344,7 +333,12 @@ async function benchCorpus(c: Corpus, kind: "text" | "random") {
   // Whole pipeline: ZIP → [encrypt] → SHA-256+MD5 of stored bytes → counting sink.
   const pipe = async (o: PipelineOptions) => (await writeVolume(memEntries(c), o)).bytesOut;
   const modes: [string, EntryOptions][] = text
-    ? [["L1 zlib", { method: "deflate", level: 1, engine: "zlib" }], ["L2 zlib", { method: "deflate", level: 2, engine: "zlib" }], ["L6 zlib", { method: "deflate", level: 6, engine: "zlib" }],
+    ? [
+      ...[1, 2, 6].flatMap((level): [string, EntryOptions][] => [
+        [`L${level} zlib`, { method: "deflate", level, engine: "zlib" }],
+        [`L${level} zlib-blocks, 1 thread`, { method: "deflate", level, engine: "zlib-blocks", threads: 1 }],
+        [`L${level} zlib-blocks, 2 threads`, { method: "deflate", level, engine: "zlib-blocks", threads: 2 }],
+      ]),
       ["L1 fflate", { method: "deflate", level: 1, engine: "fflate" }]]
     : [["store", { method: "store" }], ["auto (sniffed) L6", { method: "auto", level: 6 }]];
   for (const [label, entry] of modes) {
@@ -352,19 +346,10 @@ async function benchCorpus(c: Corpus, kind: "text" | "random") {
     if (key !== null) await m("pipeline", `zip ${label} → encrypt → hash`, () => pipe({ entry, encrypt: { key, segmentSize: SEGMENT } }));
   }
 
-  // What the CRC-32 and MD5 cost inside the pipeline (see withPatches).
-  if (nativeCrc32) {
-    checkNativeCrc(c);
-    const enc = key !== null ? { key, segmentSize: SEGMENT } : null;
-    const whatIf: [string, EntryOptions, boolean, boolean][] = text
-      ? [["L2 zlib", { method: "deflate", level: 2, engine: "zlib" }, false, false], ["L6 zlib", { method: "deflate", level: 6, engine: "zlib" }, false, false],
-        ["L6 zlib", { method: "deflate", level: 6, engine: "zlib" }, true, false]]
-      : [["store", { method: "store" }, false, false], ["store", { method: "store" }, true, false], ["store", { method: "store" }, true, true]];
-    for (const [label, entry, encrypt, noMd5] of whatIf) {
-      if (encrypt && !enc) continue;
-      await m("what-if", `zip ${label} →${encrypt ? " encrypt →" : ""} hash${noMd5 ? " (no MD5)" : ""}, CRC by zlib.crc32`, () =>
-        withPatches({ nativeCrc: true, noMd5 }, () => pipe({ entry, encrypt: encrypt ? enc : null })));
-    }
+  // What MD5 costs inside the pipeline (see withPatches); CRC-32 is native (crc32.ts) since 2026-11-25.
+  if (!text && key !== null) {
+    await m("what-if", "zip store → encrypt → hash (no MD5)", () =>
+      withPatches({ noMd5: true }, () => pipe({ entry: { method: "store" }, encrypt: { key, segmentSize: SEGMENT } })));
   }
 }
 
@@ -383,7 +368,7 @@ async function benchMixed(dir: string, scratch: string) {
   const pool = flags.has("workers") && rt.name === "node" ? await (await import("./workers.ts")).startPool(2) : null;
   for (const level of [1, 2, 6]) {
     for (const enc of cm ? [false, true] : [false]) {
-      const label = `L${level} auto${enc ? " +enc" : ""}`;
+      const label = `L${level} auto${enc ? " +enc" : ""}, ${defaultDeflateEngine()}`;
       const opts = async (out: string): Promise<PipelineOptions> => ({
         entry: { method: "auto", level },
         encrypt: enc ? { key: await cm!.createBackupKey("bench passphrase", { iterations: ITERATIONS }), segmentSize: SEGMENT } : null,
@@ -397,7 +382,7 @@ async function benchMixed(dir: string, scratch: string) {
         return r.reduce((n, x) => n + x.bytesOut, 0);
       }).then(record);
       if (pool) {
-        await measure({ ...base, name: `2 worker threads, ${label}`, note: "workers started before the clock" }, () =>
+        await measure({ ...base, name: `2 worker threads, L${level} auto${enc ? " +enc" : ""}, zlib stream each`, note: "workers started before the clock" }, () =>
           pool.run(halves.map((h, i) => ({ files: h, level, encrypt: enc, outPath: join(scratch, `w${i}.zip`) })))).then(record);
       }
     }

@@ -1,6 +1,7 @@
 /**
- * Node only: the pipeline in worker threads, one volume each — how the Node worker / CLI can
- * use both cores. Started from `throughput.ts --workers`; this same file is the workers' entry.
+ * Node only: the pipeline in worker threads, one volume each, one zlib stream per thread — the
+ * alternative to `zlib-blocks` (deflate.ts), which the product uses to put both cores to work
+ * inside one volume. Started from `throughput.ts --workers`; this same file is the workers' entry.
  *
  * A pool is started (and its modules loaded) before the clock starts: loading through tsx
  * costs ~0.5 s per worker here, a development artefact (a bundled CLI starts a worker in
@@ -68,7 +69,8 @@ if (!isMainThread && parentPort) {
       const cm = job.encrypt ? await loadCrypto() : null;
       const key = cm ? await cm.createBackupKey("bench passphrase", { iterations: 600_000 }) : null;
       const r = await writeVolume(fileEntries(job.files), {
-        entry: { method: "auto", level: job.level },
+        // One zlib stream per worker: this row is the one-volume-per-thread alternative to zlib-blocks.
+        entry: { method: "auto", level: job.level, engine: "zlib" },
         encrypt: key !== null ? { key, segmentSize: 64 * 1024 } : null,
         outPath: job.outPath,
       });

@@ -15,6 +15,7 @@ import {
 } from "@cofre/shared/format/crypto/mod.ts";
 import { ZipWriter } from "@cofre/shared/format/zip/writer.ts";
 import { ZipReader } from "@cofre/shared/format/zip/reader.ts";
+import { streamChunks } from "@cofre/shared/format/streams.ts";
 import { chunkedStream, memoryAccess, prng, runThrough } from "../vectors/support.ts";
 
 const PASS = "senha da clínica 🦷";
@@ -207,14 +208,9 @@ describe("streaming", () => {
     const s = 1024;
     const enc = encryptStream(key, { segmentSize: s });
     const writer = enc.writable.getWriter();
-    const reader = enc.readable.getReader();
     const got: Uint8Array[] = [];
     const pump = (async () => {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) return;
-        got.push(value);
-      }
+      for await (const value of streamChunks(enc.readable)) got.push(value);
     })();
     const outSoFar = () => got.reduce((n, c) => n + c.length, 0);
     for (let i = 0; i < 10; i++) {

@@ -31,6 +31,7 @@ import { findCredential, ioTimeoutOf, requireCredential, type NetworkPolicy, typ
 import { runConnectionProbe } from "./probe.ts";
 import { displayRemoteSpec, parseRemoteSpec, remoteDirname, remoteJoin, type RemoteSpec } from "./remote-spec.ts";
 import { ReplayWindow } from "./replay-window.ts";
+import { resumableRead, type ReadSource } from "./resumable-read.ts";
 import { withRetry, type RetryPolicy } from "./retry.ts";
 import { listTree, type TreeEntry } from "./tree-list.ts";
 import type { ByteRange, Capabilities, Destination, ListPage, ObjectInfo } from "./contract.ts";
@@ -503,71 +504,42 @@ export class FtpDestination implements Destination {
     const size = await this.#retry(() => this.#with(key, "get", (c) => c.size(path)));
     const start = Math.min(range?.offset ?? 0, size);
     const end = range?.length === undefined ? size : Math.min(size, start + range.length);
-    let pos = start;
-    let iter: AsyncIterator<Buffer> | null = null;
-    let client: FtpClient | null = null;
-    let transfer: Promise<unknown> | null = null;
-    const stop = () => {
-      client?.close();
-      client = null;
-      iter = null;
-    };
-    const openAt = async (at: number) => {
-      // A pooled connection when one is idle: a fresh login costs ~50 ms per small get.
+    // Each transfer is REST <at> + RETR on a pooled connection (a fresh login costs ~50 ms
+    // per small get); a broken one is reopened where it stopped (resumable-read.ts).
+    const open = async (at: number): Promise<ReadSource> => {
       const c = await this.#acquire();
       const sink = new PassThrough({ highWaterMark: 512 * 1024 });
-      transfer = c.downloadTo(sink, path, at).catch((e) => {
+      const transfer = c.downloadTo(sink, path, at).catch((e) => {
         sink.destroy(this.#classify(e, key, "get"));
       });
-      client = c;
-      iter = sink[Symbol.asyncIterator]();
+      const iter: AsyncIterator<Buffer> = sink[Symbol.asyncIterator]();
+      return {
+        read: async () => {
+          const r = await iter.next();
+          return r.done ? null : new Uint8Array(r.value.buffer, r.value.byteOffset, r.value.length);
+        },
+        close: async (completed) => {
+          if (completed && end === size && !c.closed) {
+            // The whole tail was read: let the transfer finish and keep the connection.
+            await transfer;
+            if (!c.closed) this.#release(c);
+            return;
+          }
+          c.close();
+        },
+      };
     };
-    return new ReadableStream<Uint8Array>({
-      pull: async (controller) => {
-        for (;;) {
-          if (pos >= end) {
-            const done = transfer;
-            if (client && done && pos === size) {
-              // The whole tail was read: let the transfer finish and keep the connection.
-              const c = client;
-              client = null;
-              await done;
-              if (!c.closed) this.#release(c);
-            }
-            stop();
-            controller.close();
-            return;
-          }
-          try {
-            if (!iter) await this.#retry(() => openAt(pos));
-            const r = await iter!.next();
-            if (r.done) throw new CofreError("DESTINATION_NETWORK", {
-              "pt-BR": `A leitura de ${key} terminou antes do fim (${pos} de ${end} bytes).`,
-              en: `Reading ${key} ended early (${pos} of ${end} bytes).`,
-            }, { details: { key, pos, end } });
-            const chunk = new Uint8Array(r.value.buffer, r.value.byteOffset, Math.min(r.value.length, end - pos));
-            pos += chunk.length;
-            controller.enqueue(chunk);
-            return;
-          } catch (e) {
-            const err = this.#classify(e, key, "get");
-            stop();
-            // A broken transfer continues from where it stopped (REST), through the retry policy.
-            if (err.code === "DESTINATION_NETWORK" || err.code === "DESTINATION_UNAVAILABLE") {
-              try {
-                await this.#retry(() => openAt(pos));
-                continue;
-              } catch (e2) {
-                controller.error(this.#classify(e2, key, "get"));
-                return;
-              }
-            }
-            controller.error(err);
-            return;
-          }
-        }
-      },
-      cancel: () => stop(),
+    return resumableRead({
+      start,
+      end,
+      exactEnd: true,
+      open,
+      classify: (e) => this.#classify(e, key, "get"),
+      endedEarly: (pos, stop) => new CofreError("DESTINATION_NETWORK", {
+        "pt-BR": `A leitura de ${key} em ${this.displaySpec} terminou antes do fim (${pos} de ${stop} bytes). Confira o firewall e as portas passivas do servidor.`,
+        en: `Reading ${key} from ${this.displaySpec} ended early (${pos} of ${stop} bytes). Check the firewall and the server's passive ports.`,
+      }, { details: { kind: this.kind, key, pos, end: stop } }),
+      policy: this.o.retry,
     });
   }
 

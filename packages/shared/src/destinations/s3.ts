@@ -54,7 +54,8 @@ import { assertValidKey, joinKey } from "./keys.ts";
 import { guardHost } from "./network-guard.ts";
 import { ioTimeoutOf, findCredential, requireCredential, type NetworkPolicy, type OpenContext } from "./open-context.ts";
 import { runConnectionProbe } from "./probe.ts";
-import { DEFAULT_RETRY, isTransient, withRetry, type RetryPolicy } from "./retry.ts";
+import { resumableRead, type ReadSource } from "./resumable-read.ts";
+import { withRetry, type RetryPolicy } from "./retry.ts";
 import { classifyS3Error } from "./s3-errors.ts";
 import { fetchRequestHandler } from "./s3-http.ts";
 import type { ByteRange, Capabilities, Destination, ListPage, ObjectInfo } from "./contract.ts";
@@ -629,71 +630,45 @@ export class S3Destination implements Destination {
       if (!(await this.stat(key))) throw this.#classify({ name: "NoSuchKey", $metadata: { httpStatusCode: 404 } }, "get", key);
       return emptyStream();
     }
-    const first = await this.#openRange(full, key, start, end, undefined);
+    const first = await this.#send("get", key, () => this.#openRange(full, start, end, undefined));
     if (!first) return emptyStream();
-    const attempts = { ...DEFAULT_RETRY, ...this.#cfg.retry }.attempts;
-    let reader = first.body.getReader();
-    let pos = start;
-    let reopens = 0;
-    const self = this;
-    return new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        for (;;) {
-          try {
-            const r = await reader.read();
-            if (r.done) {
-              controller.close();
-              return;
-            }
-            // Never more than asked for, even from a server that ignores part of the Range.
-            const chunk = end !== null && pos + r.value.length > end ? r.value.subarray(0, end - pos) : r.value;
-            pos += chunk.length;
-            if (chunk.length) controller.enqueue(chunk);
-            if (end !== null && pos >= end) {
-              reader.cancel().catch(() => {});
-              controller.close();
-            }
-            return;
-          } catch (e) {
-            // A connection lost mid-body: continue from `pos` with a new ranged request.
-            const err = self.#classify(e, "get", key);
-            if (!isTransient(err) || reopens >= attempts - 1) {
-              controller.error(err);
-              return;
-            }
-            reopens++;
-            try {
-              const next = await self.#openRange(full, key, pos, end, first.etag);
-              if (!next) {
-                controller.close();
-                return;
-              }
-              reader = next.body.getReader();
-            } catch (e2) {
-              controller.error(self.#classify(e2, "get", key));
-              return;
-            }
-          }
-        }
-      },
-      cancel(reason) {
-        return reader.cancel(reason);
-      },
+    // A connection lost mid-body continues from the last delivered byte with a new ranged
+    // GET of the same version (If-Match), through the one retry policy (resumable-read.ts).
+    return resumableRead({
+      start,
+      end,
+      exactEnd: false,
+      first: first.source,
+      open: async (at) => (await this.#openRange(full, at, end, first.etag))?.source ?? null,
+      classify: (e) => this.#classify(e, "get", key),
+      endedEarly: (pos, stop) => this.#classify(new Error(`body ended at ${pos} of ${stop}`), "get", key),
+      policy: this.#cfg.retry,
     });
   }
 
-  /** GET of bytes [from, end) (end null: to the object's end); null when the range starts past the end. */
-  async #openRange(full: string, key: string, from: number, end: number | null, etag: string | undefined) {
+  /**
+   * One GET of bytes [from, end) (end null: to the object's end), not retried (callers run
+   * it through withRetry); null when the range starts past the end. Errors are classified.
+   */
+  async #openRange(full: string, from: number, end: number | null, etag: string | undefined): Promise<{ source: ReadSource; etag: string | undefined } | null> {
     const Range = from === 0 && end === null ? undefined : `bytes=${from}-${end === null ? "" : end - 1}`;
     try {
-      return await this.#send("get", key, async () => {
-        const out = await this.#client.send(new GetObjectCommand({ Bucket: this.#cfg.bucket, Key: full, Range, IfMatch: etag }));
-        const body = out.Body as { transformToWebStream(): ReadableStream<Uint8Array> } | undefined;
-        return { body: body ? body.transformToWebStream() : emptyStream(), etag: out.ETag };
-      });
+      const out = await this.#client.send(new GetObjectCommand({ Bucket: this.#cfg.bucket, Key: full, Range, IfMatch: etag }));
+      const body = out.Body as { transformToWebStream(): ReadableStream<Uint8Array> } | undefined;
+      const reader = (body ? body.transformToWebStream() : emptyStream()).getReader();
+      const source: ReadSource = {
+        read: async () => {
+          const r = await reader.read();
+          return r.done ? null : r.value;
+        },
+        // Also after a completed read: a server that ignores part of the Range sends more.
+        close: () => void reader.cancel().catch(() => {}),
+      };
+      return { source, etag: out.ETag };
     } catch (e) {
-      if (e instanceof CofreError && (e.details.httpStatus === 416 || e.details.s3Code === "InvalidRange")) return null;
-      throw e;
+      const err = this.#classify(e, "get", this.#relative(full));
+      if (err.details.httpStatus === 416 || err.details.s3Code === "InvalidRange") return null;
+      throw err;
     }
   }
 

@@ -6,6 +6,7 @@ import { decryptingRandomAccess } from "../format/crypto/mod.ts";
 import type { BackupManifest } from "../config/manifest.ts";
 import type { BackupSecrets } from "./catalog.ts";
 import { concatBytes } from "../format/bytes.ts";
+import { streamChunks } from "../format/streams.ts";
 
 function truncated(key: string, offset: number, want: number, got: number) {
   return new CofreError("TRUNCATED", {
@@ -31,21 +32,11 @@ export async function destinationRandomAccess(dest: Destination, key: string, ex
   }
   async function* stream(offset: number, length: number): AsyncGenerator<Uint8Array> {
     if (length === 0) return;
-    const reader = (await dest.get(key, { offset, length })).getReader();
     let got = 0;
-    let finished = false;
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        got += value.length;
-        yield value;
-      }
-      finished = true;
-    } finally {
-      // A consumer that stops early (a mismatch, a failed COPY) must not leave the object open.
-      if (!finished) await reader.cancel().catch(() => {});
-      reader.releaseLock();
+    // streamChunks cancels the object when the consumer stops early (a mismatch, a failed COPY).
+    for await (const value of streamChunks(await dest.get(key, { offset, length }))) {
+      got += value.length;
+      yield value;
     }
     if (got !== length) throw truncated(key, offset, length, got);
   }

@@ -4,6 +4,7 @@
  * non-last only once a further byte arrives, so the last segment is flagged exactly once.
  */
 import { concatBytes } from "../bytes.ts";
+import { readAllBytes } from "../streams.ts";
 import { DEFAULT_SEGMENT_SIZE, MAX_SEGMENT_SIZE, MIN_SEGMENT_SIZE, NONCE_BASE_LENGTH } from "./constants.ts";
 import { invalidInput } from "./failures.ts";
 import { encodeHeaderBody } from "./header.ts";
@@ -99,13 +100,5 @@ export function once(bytes: Uint8Array): ReadableStream<Uint8Array> {
   });
 }
 
-export async function collect(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  const reader = stream.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    parts.push(value);
-  }
-  return concatBytes(parts);
-}
+/** The whole output of a (small, in-memory) stream. */
+export const collect = readAllBytes;

@@ -48,8 +48,10 @@ export interface EntryOptions {
   method?: ZipMethod | "auto";
   /** Deflate level 1–9 (default 6). */
   level?: number;
-  /** Deflate implementation; default node:zlib where the runtime has it. */
+  /** Deflate implementation; default one node:zlib stream (`zlib`); `zlib-blocks` uses every core (deflate.ts). */
   engine?: DeflateEngineName;
+  /** Blocks deflated at once by `zlib-blocks`; default every core (at most 4). */
+  threads?: number;
   modified?: Date;
 }
 
@@ -131,7 +133,7 @@ export class ZipWriter {
 
     const start = async (m: ZipMethod) => {
       method = m;
-      deflate = m === "deflate" ? createDeflater(opts.level ?? 6, opts.engine) : null;
+      deflate = m === "deflate" ? createDeflater(opts.level ?? 6, { engine: opts.engine, threads: opts.threads }) : null;
       await this.#emit(
         new ByteBuilder(30 + nameBytes.length)
           .u32(SIG.localFile).u16(VERSION_NEEDED).u16(FLAGS).u16(METHOD[m])
@@ -159,7 +161,10 @@ export class ZipWriter {
     };
     const tooBig = (n: number) => {
       if (n >= U32_MAX) {
-        throw new Error(`ZipWriter: entry ${name} reached 4 GiB; split it into parts`);
+        throw new CofreError("INVALID_INPUT", {
+          "pt-BR": `A entrada ${name} chegou a 4 GiB, o limite de uma entrada neste formato. Divida os dados em partes menores (o Cofre divide tabelas em partes de 64 MiB; se isto aconteceu num backup, relate o problema).`,
+          en: `Entry ${name} reached 4 GiB, the limit of one entry in this format. Split the data into smaller parts (Cofre splits tables into 64 MiB parts; if a backup hit this, report it).`,
+        }, { details: { name, bytes: n } });
       }
     };
     if (method !== null) await start(method);
