@@ -38,8 +38,10 @@ export async function buildCli() {
     target: "node20",
     // Some dependencies (ssh2, the AWS SDK) still call require(); give the bundle one.
     banner: { js: "import { createRequire as __cofreRequire } from 'node:module'; const require = __cofreRequire(import.meta.url);" },
-    // ssh2's optional native crypto binding and cpu-features are loaded in try/catch; leave them out.
-    external: ["cpu-features", "*.node"],
+    // ssh2's optional native crypto binding and cpu-features are loaded in try/catch; leave them
+    // out. ssh2 itself stays in node_modules: it resolves files next to its own sources
+    // (__dirname), which a bundle cannot give it.
+    external: ["cpu-features", "*.node", "ssh2"],
     write: false,
     logLevel: "silent",
     legalComments: "none",

@@ -51,6 +51,10 @@ export interface ConformanceTarget {
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
+/** More than two parts/chunks at the 8 MiB default of S3, Drive and Dropbox. */
+const BIG = 17 * MiB;
+/** Inside the second part/chunk: the first is stored, the upload/session is open. */
+const MID_PART = 9 * MiB;
 const FAILURE_CLASSES: ConnectionTestClass[] = ["authentication", "permission", "quota", "not_found", "network", "tls", "host_key"];
 
 // ---------------------------------------------------------------------------------------------
@@ -400,24 +404,29 @@ const CASES: Case[] = [
   },
   {
     name: "abort mid-upload then fresh put",
+    timeoutMs: 120_000,
     async run({ fresh }) {
       const d = await fresh();
       await d.put("keep.bin", bytesStream(enc("keep")));
-      for (const failAt of [0, 1 * MiB]) {
-        const body = generatedBody(3 * MiB, 6, { failAt });
+      // BIG spans more than two parts/chunks: an abort at MID_PART meets an open multipart
+      // upload or upload session with one part already stored.
+      for (const failAt of [0, MID_PART]) {
+        const body = generatedBody(BIG, 6, { failAt });
         await expect(d.put("vol.bin", body.stream), `abort at ${failAt}`).rejects.toBeTruthy();
+        expect(body.produced, `the put stopped reading before byte ${failAt}`).toBeGreaterThanOrEqual(failAt);
         await expectNoPartial(d, "vol.bin", ["keep.bin"]);
       }
-      const whole = generatedBody(3 * MiB, 6);
+      const whole = generatedBody(BIG, 6);
       await d.put("vol.bin", whole.stream);
       expect(await hashStream(await d.get("vol.bin"))).toEqual({ sha256: whole.sha256, size: whole.size });
-      // An aborted overwrite leaves the previous object intact.
-      await expect(d.put("vol.bin", generatedBody(2 * MiB, 7, { failAt: MiB }).stream)).rejects.toBeTruthy();
+      // An aborted overwrite, mid-way through its second part, leaves the previous object intact.
+      await expect(d.put("vol.bin", generatedBody(BIG, 7, { failAt: MID_PART }).stream)).rejects.toBeTruthy();
       expect(await hashStream(await d.get("vol.bin"))).toEqual({ sha256: whole.sha256, size: whole.size });
+      expect(await keysOf(d)).toEqual(["keep.bin", "vol.bin"]);
     },
   },
   {
-    name: "concurrent puts",
+    name: "concurrent puts of distinct keys",
     async run({ fresh }) {
       const d = await fresh();
       const bodies = Array.from({ length: 6 }, (_, i) => generatedBody(300 * KiB + i * 1000, 100 + i));
@@ -425,6 +434,13 @@ const CASES: Case[] = [
       for (const [i, b] of bodies.entries()) {
         expect(await hashStream(await d.get(`c/${i}.bin`))).toEqual({ sha256: b.sha256, size: b.size });
       }
+      expect(await keysOf(d)).toEqual(bodies.map((_, i) => `c/${i}.bin`));
+    },
+  },
+  {
+    name: "concurrent puts of one key",
+    async run({ fresh }) {
+      const d = await fresh();
       // Two writers of one key: the winner is whole, never a mix.
       const a = generatedBody(200 * KiB, 200);
       const b = generatedBody(700 * KiB, 201);
@@ -463,17 +479,20 @@ const CASES: Case[] = [
   {
     name: "fault: connection reset mid-upload",
     needs: "server",
+    timeoutMs: 120_000,
     async run({ fresh, proxy }) {
       const p = await proxy();
       const d = await fresh({ via: p, ioTimeoutMs: 5_000 });
       await d.put("before.bin", bytesStream(enc("before")));
       expect(p.connections, "the adapter does not connect through `via`").toBeGreaterThan(0);
+      // The cut comes 512 KiB into the upload of a body longer than two parts: for multipart
+      // kinds the upload is open (created, first part under way) when its connection dies.
       p.arm({ kind: "reset", afterBytes: 512 * KiB });
-      const body = generatedBody(6 * MiB, 8);
+      const body = generatedBody(BIG, 8);
       const outcome = await settle(d.put("vol.bin", body.stream));
       expect(p.fired, "no connection carried the upload through the proxy").toBe(1);
       await expectWholeOrNothing(d, "vol.bin", outcome, body, ["before.bin"]);
-      const again = generatedBody(6 * MiB, 9);
+      const again = generatedBody(2 * MiB, 9);
       await d.put("vol.bin", again.stream);
       expect(await hashStream(await d.get("vol.bin"))).toEqual({ sha256: again.sha256, size: again.size });
     },
@@ -515,6 +534,7 @@ const CASES: Case[] = [
   {
     name: "fault: HTTP 5xx",
     needs: "http",
+    timeoutMs: 120_000,
     async run({ fresh, faulty, target }) {
       const f = faulty();
       const d = await fresh({ fetch: f.fetch, ioTimeoutMs: 5_000 });
@@ -530,9 +550,12 @@ const CASES: Case[] = [
       f.arm(fault, { times: 2 });
       expect((await d.list("")).objects.map((o) => o.key)).toEqual(["a.bin"]);
       expect(f.fired).toBe(6);
-      // A put recovers (its parts are repeatable) or fails typed, leaving nothing.
-      f.arm(fault, { times: 1 });
-      const b = generatedBody(1 * MiB, 14);
+      // A put recovers (its parts are repeatable) or fails typed, leaving nothing. The 503
+      // hits the put's third request: for multipart/session kinds (create, part 1, part 2),
+      // a part of an open upload.
+      let seen = 0;
+      f.arm(fault, { times: 1, match: () => ++seen === 3 });
+      const b = generatedBody(BIG, 14);
       await expectWholeOrNothing(d, "b.bin", await settle(d.put("b.bin", b.stream)), b, ["a.bin"]);
       expect(f.fired).toBe(7);
     },

@@ -17,7 +17,7 @@ import { stackEnv } from "../support/stack.ts";
 import { describeConformance, generatedBody, hashStream } from "./conformance.ts";
 import { ctxWith, ftpServer, ftpTarget, ftpUrl, openFtp } from "./ftp-target.ts";
 import { describeDemoRoundTrip } from "./roundtrip.ts";
-import { killSessions, onBytes } from "./server-sessions.ts";
+import { expectStaleTempsSwept, killSessions, onBytes } from "./server-sessions.ts";
 
 describeConformance(ftpTarget("ftp"));
 describeDemoRoundTrip("ftp", () => stackEnv().DEST_FTP ?? "");
@@ -84,5 +84,9 @@ describe("ftp adapter", () => {
     expect(await hashStream(await d.get("resumed.bin"))).toEqual({ sha256: body.sha256, size: body.size });
     expect((await d.list("")).objects.map((o) => o.key)).toEqual(["resumed.bin"]);
     await d.remove("resumed.bin");
+  });
+  it("sweeps a crash's stale temporary file on the next put into its directory", async () => {
+    const root = `sweep-${Date.now()}`;
+    await expectStaleTempsSwept((r) => openFtp("ftp", { root: r }), root, join(STACK_DIR, "vsftpd", "data", root));
   });
 });

@@ -1,11 +1,13 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
-import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { randomUUID } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LocalDestination } from "@cofre/shared/destinations/local.ts";
 import { bytesStream, getBytes, listAll } from "@cofre/shared/destinations/contract.ts";
 import { isCofreError } from "@cofre/shared/errors.ts";
+import { STALE_TEMP_MS, TEMP_MARK } from "@cofre/shared/destinations/keys.ts";
+import { listTree, type TreeEntry } from "@cofre/shared/destinations/tree-list.ts";
 import { describeConformance } from "./conformance.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -19,6 +21,43 @@ beforeEach(() => {
 afterEach(() => rmSync(join(root, ".."), { recursive: true, force: true }));
 
 describe("local destination", () => {
+  it("a put sweeps its directory's stale temporary files (a crash's), never fresh ones; list hides both", async () => {
+    mkdirSync(join(root, "v"), { recursive: true });
+    const stale = join(root, "v", `${TEMP_MARK}crashed`);
+    const fresh = join(root, "v", `${TEMP_MARK}live`);
+    writeFileSync(stale, "half a volume");
+    writeFileSync(fresh, "a put in progress");
+    const old = (Date.now() - STALE_TEMP_MS - 60_000) / 1000;
+    utimesSync(stale, old, old);
+    expect((await dest.list("")).objects).toEqual([]);
+    await dest.put("v/vol.bin", bytesStream(enc("whole")));
+    const names = readdirSync(join(root, "v")).sort();
+    expect(names).toEqual([`${TEMP_MARK}live`, "vol.bin"]);
+    expect((await dest.list("")).objects.map((o) => o.key)).toEqual(["v/vol.bin"]);
+  });
+
+  it("a list page stats only its own objects (tree-list), not the whole tree", async () => {
+    for (let i = 0; i < 30; i++) await dest.put(`d/${String(i).padStart(2, "0")}.bin`, bytesStream(new Uint8Array(i)));
+    const page = await dest.list("d/", { limit: 3, cursor: "d/10.bin" });
+    expect(page.objects.map((o) => [o.key, o.size])).toEqual([["d/11.bin", 11], ["d/12.bin", 12], ["d/13.bin", 13]]);
+    expect(page.cursor).toBe("d/13.bin");
+    // The walk over a fake tree: one describe per listed object, and none for what the page skips.
+    const dirs: Record<string, TreeEntry[]> = {
+      "": [{ name: "a", dir: true, size: 0, modifiedAt: null }, { name: "b", dir: true, size: 0, modifiedAt: null }],
+      a: Array.from({ length: 500 }, (_, i) => ({ name: `f${String(i).padStart(3, "0")}`, dir: false, size: 0, modifiedAt: null })),
+      b: [{ name: "x", dir: false, size: 0, modifiedAt: null }],
+    };
+    const read: string[] = [];
+    const described: string[] = [];
+    const res = await listTree(async (k) => {
+      read.push(k);
+      return dirs[k] ? dirs[k]!.map((e) => ({ ...e })) : null;
+    }, "", { limit: 2, cursor: "a/f100", describe: async (key) => (described.push(key), { size: 7, modifiedAt: null }) });
+    expect(res.objects.map((o) => o.key)).toEqual(["a/f101", "a/f102"]);
+    expect(described).toEqual(["a/f101", "a/f102"]);
+    expect(read, "the walk stops once the page is full").toEqual(["", "a"]);
+  });
+
   it("puts, gets, ranges, stats, overwrites and removes", async () => {
     await dest.put("a/b/clínica 🦷.txt", bytesStream(enc("0123456789")));
     expect(new TextDecoder().decode(await getBytes(dest, "a/b/clínica 🦷.txt"))).toBe("0123456789");

@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readEnvFile } from "../../scripts/stack/env.ts";
 import { listAll, type Destination } from "@cofre/shared/destinations/contract.ts";
+import { faultyFetch } from "../support/fault-proxy.ts";
 import type { OpenContext } from "@cofre/shared/destinations/open-context.ts";
 
 /** The stack variables `names` (all required: a missing one means the stack is not up). */
@@ -104,14 +105,38 @@ export function s3ErrorBody(status: number): { body: string; contentType: string
   };
 }
 
+/**
+ * What S3 answers when it refuses every request of a destination, per "List of error codes"
+ * in https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html:
+ * - permission: AccessDenied, 403 ("Access Denied"), e.g. a key without s3:PutObject on the prefix;
+ * - quota: EntityTooLarge, 400 ("Your proposed upload exceeds the maximum allowed object size").
+ * s3rver has one all-powerful account and no size limit, so these come from the suite's
+ * faultyFetch, which answers every request to `origin` with that error document (the status
+ * and XML body S3 sends) without reaching the server.
+ */
+export const S3_REFUSALS = {
+  permission: { status: 403, code: "AccessDenied", message: "Access Denied" },
+  quota: { status: 400, code: "EntityTooLarge", message: "Your proposed upload exceeds the maximum allowed object size." },
+} as const;
+
+/** A fetch answering every request to `origin` with S3's error for `kind` (see S3_REFUSALS). */
+export function refusingFetch(kind: keyof typeof S3_REFUSALS, origin: string): typeof fetch {
+  const r = S3_REFUSALS[kind];
+  const f = faultyFetch();
+  f.arm({
+    kind: "status",
+    status: r.status,
+    contentType: "application/xml",
+    body: `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${r.code}</Code><Message>${r.message}</Message><RequestId>REFUSED</RequestId></Error>`,
+  }, { times: Number.POSITIVE_INFINITY, match: (_m, url) => url.startsWith(origin) });
+  return f.fetch;
+}
+
 /** s3rver's gaps, each named by what s3rver does (checked in node_modules/s3rver/lib). */
 export const S3RVER_LIMITS = {
-  permission:
-    "s3rver 3.7.1 has one built-in account with full access and enforces no policies or ACLs (lib/middleware/authentication.js only looks the key id up), so AccessDenied cannot be provoked; AccessDenied → permission is covered by the classification test",
-  quota: "s3rver enforces no quota and no object size limit, so QuotaExceeded/EntityTooLarge cannot be provoked; they map to quota in the classification test",
   host_key: "S3 speaks HTTPS, not SSH: there is no host key",
   concurrentSameKey:
-    "two simultaneous PUTs of one key interleave in s3rver: it streams every PUT body straight into the object's final file (lib/stores/filesystem.js putObject: fs.createWriteStream(objectPath)), so two writers share one file; S3 makes each PUT atomic (last writer wins). The case's distinct-key half passes here and in the direct tests",
+    "two simultaneous PUTs of one key interleave in s3rver: it streams every PUT body straight into the object's final file (lib/stores/filesystem.js putObject: fs.createWriteStream(objectPath)), so two writers share one file; S3 makes each PUT atomic (last writer wins). \"concurrent puts of distinct keys\" runs and passes",
 } as const;
 
 /** Destinations a test file opened outside the conformance suite; `removeAll` empties them (afterAll). */

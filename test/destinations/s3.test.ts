@@ -13,7 +13,7 @@ import { CofreError, isCofreError } from "@cofre/shared/errors.ts";
 import { describeDemoRoundTrip } from "./roundtrip.ts";
 import { describeConformance, generatedBody, hashStream } from "./conformance.ts";
 import { startFaultProxy } from "../support/fault-proxy.ts";
-import { closedPort, contextFor, freshSpec, recordingFetch, S3RVER_LIMITS, s3ErrorBody, stackVars, startSelfSignedTls, openedDestinations } from "./s3-family.ts";
+import { closedPort, contextFor, freshSpec, recordingFetch, refusingFetch, S3RVER_LIMITS, s3ErrorBody, stackVars, startSelfSignedTls, openedDestinations } from "./s3-family.ts";
 
 const env = stackVars("DEST_S3", "COFRE_S3_ACCESS_KEY_ID", "COFRE_S3_SECRET_ACCESS_KEY");
 const S3RVER = new URL(new URL(env.DEST_S3).searchParams.get("endpoint")!);
@@ -36,12 +36,13 @@ describeConformance({
     return open(url, contextFor(env, { fetch: o.fetch, ioTimeoutMs: o.ioTimeoutMs }));
   },
   limitations: {
-    "concurrent puts": S3RVER_LIMITS.concurrentSameKey,
-    "testConnection: permission": S3RVER_LIMITS.permission,
-    "testConnection: quota": S3RVER_LIMITS.quota,
+    "concurrent puts of one key": S3RVER_LIMITS.concurrentSameKey,
     "testConnection: host_key": S3RVER_LIMITS.host_key,
   },
   failing: {
+    // S3's own refusals (AccessDenied 403, EntityTooLarge 400) through the suite's faultyFetch: see S3_REFUSALS.
+    permission: () => open(freshSpec(env.DEST_S3), contextFor(env, { fetch: refusingFetch("permission", S3RVER.origin) })),
+    quota: () => open(freshSpec(env.DEST_S3), contextFor(env, { fetch: refusingFetch("quota", S3RVER.origin) })),
     // s3rver checks the access key id but not SigV4 signatures, so a wrong key id (not a wrong secret) is what it refuses.
     authentication: () => open(freshSpec(env.DEST_S3), contextFor({ ...env, COFRE_S3_ACCESS_KEY_ID: "NO-SUCH-KEY" })),
     not_found: () => open(freshSpec(env.DEST_S3.replace("s3://cofre-s3/", "s3://cofre-no-such-bucket/")), contextFor(env)),
@@ -224,6 +225,119 @@ describe("s3 destination (s3rver)", () => {
   });
 });
 
+/** How a request of the put is told apart: method and query (S3 API operation markers). */
+const isComplete = (m: string, u: URL) => m === "POST" && u.searchParams.has("uploadId");
+const isCreate = (m: string, u: URL) => m === "POST" && u.searchParams.has("uploads");
+const lostAnswer = () => new TypeError("fetch failed", { cause: Object.assign(new Error("other side closed"), { code: "ECONNRESET" }) });
+function methodAndUrl(input: Parameters<typeof fetch>[0], init?: RequestInit): [string, URL] {
+  const method = (init?.method ?? (input instanceof Request ? input.method : "GET")).toUpperCase();
+  return [method, new URL(input instanceof Request ? input.url : String(input))];
+}
+
+describe("s3: requests that are not idempotent", () => {
+  it("a CompleteMultipartUpload whose answer was lost: the retry's NoSuchUpload is checked against the object, and the put succeeds", async () => {
+    const seen: string[] = [];
+    let completes = 0;
+    const f = (async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+      const [method, url] = methodAndUrl(input, init);
+      if (!isComplete(method, url)) return fetch(input, init);
+      completes++;
+      seen.push(`complete ${completes}`);
+      if (completes === 1) {
+        // The server completes the upload; its answer never arrives.
+        const res = await fetch(input, init);
+        await res.arrayBuffer();
+        throw lostAnswer();
+      }
+      // What S3 answers for an upload id that was completed (ErrorResponses.html: NoSuchUpload, 404).
+      return new Response(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchUpload</Code><Message>The specified multipart upload does not exist.</Message><RequestId>R</RequestId></Error>`,
+        { status: 404, headers: { "content-type": "application/xml" } });
+    }) as typeof fetch;
+    const d = opened.track(await open(freshSpec(env.DEST_S3, { part_size_mib: "5" }), contextFor(env, { fetch: f })));
+    const body = generatedBody(11 * MiB, 21);
+    expect((await d.put("c.bin", body.stream)).size).toBe(body.size);
+    expect(completes).toBeGreaterThanOrEqual(2);
+    expect(await hashStream(await d.get("c.bin"))).toEqual({ sha256: body.sha256, size: body.size });
+
+    // The same NoSuchUpload with no object of that size under the key is still an error.
+    completes = 0;
+    const other = generatedBody(12 * MiB, 22);
+    let sawLost = false;
+    const g = (async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+      const [method, url] = methodAndUrl(input, init);
+      if (!isComplete(method, url)) return fetch(input, init);
+      if (!sawLost) {
+        sawLost = true;
+        throw lostAnswer(); // lost before reaching the server: nothing was completed
+      }
+      return new Response(`<Error><Code>NoSuchUpload</Code><Message>x</Message></Error>`, { status: 404, headers: { "content-type": "application/xml" } });
+    }) as typeof fetch;
+    const d2 = opened.track(await open(freshSpec(env.DEST_S3, { part_size_mib: "5" }), contextFor(env, { fetch: g })));
+    await expect(d2.put("c.bin", other.stream)).rejects.toSatisfy((e: unknown) => isCofreError(e, "DESTINATION_NOT_FOUND"));
+    expect(await d2.stat("c.bin")).toBeNull();
+  });
+
+  it("a CreateMultipartUpload whose answer was lost: the key's uploads are listed so the orphan can be aborted", async () => {
+    const rec = recordingFetch();
+    let creates = 0;
+    const f = (async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+      const [method, url] = methodAndUrl(input, init);
+      if (isCreate(method, url) && ++creates === 1) {
+        const res = await rec.fetch(input, init);
+        await res.arrayBuffer();
+        throw lostAnswer();
+      }
+      return rec.fetch(input, init);
+    }) as typeof fetch;
+    const d = opened.track(await open(freshSpec(env.DEST_S3, { part_size_mib: "5" }), contextFor(env, { fetch: f })));
+    const body = generatedBody(11 * MiB, 23);
+    expect((await d.put("o.bin", body.stream)).size).toBe(body.size);
+    expect(creates).toBe(2);
+    const list = rec.requests.filter((r) => r.method === "GET" && r.url.searchParams.has("uploads"));
+    expect(list, "ListMultipartUploads after the lost answer").toHaveLength(1);
+    // s3rver 3.7.1 has no ListMultipartUploads (lib/routes.js: GET ?uploads is NotImplemented).
+    expect(list[0]!.status).toBe(501);
+    expect(await hashStream(await d.get("o.bin"))).toEqual({ sha256: body.sha256, size: body.size });
+    // A Create that got an answer (an error status) is retried without listing.
+    const rec2 = recordingFetch();
+    let fails = 0;
+    const g = (async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+      const [method, url] = methodAndUrl(input, init);
+      if (isCreate(method, url) && ++fails === 1) return new Response(s3ErrorBody(503).body, { status: 503, headers: { "content-type": "application/xml" } });
+      return rec2.fetch(input, init);
+    }) as typeof fetch;
+    const d2 = opened.track(await open(freshSpec(env.DEST_S3, { part_size_mib: "5" }), contextFor(env, { fetch: g })));
+    await d2.put("o.bin", generatedBody(11 * MiB, 24).stream);
+    expect(rec2.requests.filter((r) => r.method === "GET" && r.url.searchParams.has("uploads"))).toHaveLength(0);
+  });
+
+  it("a get whose body breaks every time fails typed after the retry policy's attempts", async () => {
+    const body = generatedBody(2 * MiB, 25);
+    let gets = 0;
+    const f = (async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+      const [method] = methodAndUrl(input, init);
+      const res = await fetch(input, init);
+      if (method !== "GET" || !res.ok || !res.body) return res;
+      gets++;
+      // Each answer delivers nothing of its body and then breaks (a middlebox cutting it).
+      const cut = new ReadableStream<Uint8Array>({ start: (c) => c.error(lostAnswer()) });
+      await res.body.cancel();
+      return new Response(cut, { status: res.status, headers: res.headers });
+    }) as typeof fetch;
+    const url = freshSpec(env.DEST_S3);
+    // Tracked (emptied afterwards) through a plain fetch: this one breaks every listing too.
+    opened.track(await open(url, contextFor(env)));
+    const d = await open(url, contextFor(env, { fetch: f }));
+    await d.put("g.bin", body.stream);
+    const t0 = Date.now();
+    const err = await d.get("g.bin").then((s) => new Response(s).arrayBuffer()).then(() => null, (e: unknown) => e);
+    expect(isCofreError(err, "DESTINATION_NETWORK"), String(err)).toBe(true);
+    expect((err as CofreError).details.attempts).toBe(5);
+    expect(gets).toBe(5);
+    expect(Date.now() - t0).toBeLessThan(30_000);
+  }, 60_000);
+});
+
 describe("S3 error classification", () => {
   const at = { kind: "s3", bucket: "b", key: "k", op: "put" };
   const sdk = (name: string, status: number, headers: Record<string, string> = {}) =>
@@ -241,6 +355,7 @@ describe("S3 error classification", () => {
     ["InternalError", 500, "DESTINATION_UNAVAILABLE"],
     ["ServiceUnavailable", 503, "DESTINATION_UNAVAILABLE"],
     ["MethodNotAllowed", 405, "DESTINATION_UNSUPPORTED"],
+    ["NotImplemented", 501, "DESTINATION_UNSUPPORTED"],
   ] as const)("%s (%i) → %s", (name, status, code) => {
     const e = classifyS3Error(sdk(name, status), at);
     expect(e.code).toBe(code);

@@ -4,6 +4,11 @@
  * sees its connection reset), while the server keeps accepting new ones.
  */
 import { spawnSync } from "node:child_process";
+import { readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { expect } from "vitest";
+import { bytesStream, type Destination } from "@cofre/shared/destinations/contract.ts";
+import { STALE_TEMP_MS, TEMP_MARK } from "@cofre/shared/destinations/keys.ts";
 import { readPid } from "../../scripts/stack/proc.ts";
 
 /** SIGKILLs every child of the stack service's recorded process; returns how many. */
@@ -36,4 +41,28 @@ export function onBytes(stream: ReadableStream<Uint8Array>, atBytes: number, hoo
       c.enqueue(chunk);
     },
   }));
+}
+
+/**
+ * A crash's temporary file (older than STALE_TEMP_MS) in a directory is removed by the next
+ * destination object's first put there; a fresh one (a put in progress elsewhere) stays, and
+ * list shows neither. `dataDir` is where the server keeps `root` on this machine.
+ */
+export async function expectStaleTempsSwept(openAt: (root: string) => Promise<Destination>, root: string, dataDir: string): Promise<void> {
+  const first = await openAt(root);
+  await first.put("v/a.bin", bytesStream(new Uint8Array([1])));
+  const dir = join(dataDir, "v");
+  const stale = join(dir, `${TEMP_MARK}crashed`);
+  writeFileSync(stale, "half a volume");
+  writeFileSync(join(dir, `${TEMP_MARK}live`), "a put in progress");
+  const old = (Date.now() - STALE_TEMP_MS - 3_600_000) / 1000;
+  utimesSync(stale, old, old);
+  const second = await openAt(root);
+  expect((await second.list("")).objects.map((o) => o.key)).toEqual(["v/a.bin"]);
+  await second.put("v/b.bin", bytesStream(new Uint8Array([2])));
+  expect(readdirSync(dir).sort()).toEqual([`${TEMP_MARK}live`, "a.bin", "b.bin"]);
+  expect((await second.list("")).objects.map((o) => o.key)).toEqual(["v/a.bin", "v/b.bin"]);
+  rmSync(join(dir, `${TEMP_MARK}live`));
+  await second.remove("v/a.bin");
+  await second.remove("v/b.bin");
 }

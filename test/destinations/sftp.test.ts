@@ -13,7 +13,7 @@ import { STACK_DIR } from "../../scripts/stack/paths.ts";
 import { stackEnv } from "../support/stack.ts";
 import { describeConformance, generatedBody, hashStream } from "./conformance.ts";
 import { describeDemoRoundTrip } from "./roundtrip.ts";
-import { killSessions, onBytes } from "./server-sessions.ts";
+import { expectStaleTempsSwept, killSessions, onBytes } from "./server-sessions.ts";
 import { keyCreds, openSftp, sftpServer, sftpTarget } from "./sftp-target.ts";
 
 describeConformance(sftpTarget());
@@ -89,5 +89,9 @@ describe("sftp adapter", () => {
     expect(await hashStream(await d.get("resumed.bin"))).toEqual({ sha256: body.sha256, size: body.size });
     expect((await d.list("")).objects.map((o) => o.key)).toEqual(["resumed.bin"]);
     await d.remove("resumed.bin");
+  });
+  it("sweeps a crash's stale temporary file on the next put into its directory", async () => {
+    const root = `data/sweep-${Date.now()}`;
+    await expectStaleTempsSwept((r) => openSftp({ root: r }), root, join(STACK_DIR, "sshd", "root", root));
   });
 });

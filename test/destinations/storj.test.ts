@@ -11,7 +11,7 @@ import { STACK_STORJ_REVOKED_GRANT } from "../../scripts/stack/services/storj-au
 import { startStorjAuthFake, type StorjAuthFake } from "../fakes/storj-auth.ts";
 import { describeDemoRoundTrip } from "./roundtrip.ts";
 import { describeConformance } from "./conformance.ts";
-import { closedPort, contextFor, freshSpec, recordingFetch, S3RVER_LIMITS, s3ErrorBody, stackVars, startSelfSignedTls, openedDestinations } from "./s3-family.ts";
+import { closedPort, contextFor, freshSpec, recordingFetch, refusingFetch, S3RVER_LIMITS, s3ErrorBody, stackVars, startSelfSignedTls, openedDestinations } from "./s3-family.ts";
 
 const env = stackVars("DEST_STORJ", "COFRE_STORJ_ACCESS_GRANT", "DEST_S3");
 const GATEWAY = new URL(new URL(env.DEST_S3).searchParams.get("endpoint")!);
@@ -32,12 +32,13 @@ describeConformance({
     return open(url, contextFor(env, { fetch: o.fetch, ioTimeoutMs: o.ioTimeoutMs }));
   },
   limitations: {
-    "concurrent puts": S3RVER_LIMITS.concurrentSameKey,
-    "testConnection: permission": S3RVER_LIMITS.permission,
-    "testConnection: quota": S3RVER_LIMITS.quota,
+    "concurrent puts of one key": S3RVER_LIMITS.concurrentSameKey,
     "testConnection: host_key": S3RVER_LIMITS.host_key,
   },
   failing: {
+    // S3's own refusals (AccessDenied 403, EntityTooLarge 400) through the suite's faultyFetch: see S3_REFUSALS.
+    permission: () => open(freshSpec(env.DEST_STORJ), contextFor(env, { fetch: refusingFetch("permission", GATEWAY.origin) })),
+    quota: () => open(freshSpec(env.DEST_STORJ), contextFor(env, { fetch: refusingFetch("quota", GATEWAY.origin) })),
     // A grant the auth service registers but whose API key is gone: the gateway refuses it.
     authentication: () => open(freshSpec(env.DEST_STORJ), contextFor({ ...env, COFRE_STORJ_ACCESS_GRANT: STACK_STORJ_REVOKED_GRANT })),
     not_found: () => open(freshSpec(env.DEST_STORJ.replace("://cofre-storj/", "://cofre-no-such-bucket/")), contextFor(env)),

@@ -10,7 +10,7 @@ import { S3Destination } from "@cofre/shared/destinations/s3.ts";
 import { CofreError, isCofreError } from "@cofre/shared/errors.ts";
 import { describeDemoRoundTrip } from "./roundtrip.ts";
 import { describeConformance, generatedBody, hashStream } from "./conformance.ts";
-import { closedPort, contextFor, freshSpec, recordingFetch, S3RVER_LIMITS, s3ErrorBody, stackVars, startSelfSignedTls, openedDestinations } from "./s3-family.ts";
+import { closedPort, contextFor, freshSpec, recordingFetch, refusingFetch, S3RVER_LIMITS, s3ErrorBody, stackVars, startSelfSignedTls, openedDestinations } from "./s3-family.ts";
 
 const env = stackVars("DEST_SUPABASE_STORAGE", "COFRE_SUPABASE_STORAGE_ACCESS_KEY_ID", "COFRE_SUPABASE_STORAGE_SECRET_ACCESS_KEY");
 const ENDPOINT = new URL(new URL(env.DEST_SUPABASE_STORAGE).searchParams.get("endpoint")!);
@@ -34,12 +34,13 @@ describeConformance({
     return open(url, contextFor(env, { fetch: o.fetch, ioTimeoutMs: o.ioTimeoutMs }));
   },
   limitations: {
-    "concurrent puts": S3RVER_LIMITS.concurrentSameKey,
-    "testConnection: permission": S3RVER_LIMITS.permission,
-    "testConnection: quota": S3RVER_LIMITS.quota,
+    "concurrent puts of one key": S3RVER_LIMITS.concurrentSameKey,
     "testConnection: host_key": S3RVER_LIMITS.host_key,
   },
   failing: {
+    // S3's own refusals (AccessDenied 403, EntityTooLarge 400) through the suite's faultyFetch: see S3_REFUSALS.
+    permission: () => open(freshSpec(env.DEST_SUPABASE_STORAGE), contextFor(env, { fetch: refusingFetch("permission", ENDPOINT.origin) })),
+    quota: () => open(freshSpec(env.DEST_SUPABASE_STORAGE), contextFor(env, { fetch: refusingFetch("quota", ENDPOINT.origin) })),
     authentication: () => open(freshSpec(env.DEST_SUPABASE_STORAGE), contextFor({ ...env, COFRE_SUPABASE_STORAGE_ACCESS_KEY_ID: "NO-SUCH-KEY" })),
     not_found: () => open(freshSpec(env.DEST_SUPABASE_STORAGE.replace("://cofre-supabase/", "://cofre-no-such-bucket/")), contextFor(env)),
     network: async () => open(freshSpec(env.DEST_SUPABASE_STORAGE, { endpoint: endpointAt("127.0.0.1", await closedPort()) }), contextFor(env, { ioTimeoutMs: 3000 })),

@@ -98,7 +98,8 @@ function config(i: Instance): string {
     "max_per_ip=0",
     "idle_session_timeout=120",
     "data_connection_timeout=60",
-    // Partial uploads stay so the adapter can resume them (APPE); its temporary names hide them.
+    // Partial uploads stay so the adapter can resume them (SIZE, then REST+STOR at that offset —
+    // not APPE); its temporary names hide them from list.
     "delete_failed_uploads=NO",
     // vsftpd locks a file while a session uploads it; a session stuck on a dead data connection
     // would then keep the resumed upload waiting until data_connection_timeout.

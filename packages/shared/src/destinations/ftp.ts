@@ -25,7 +25,8 @@ import type { ConnectionOptions, PeerCertificate, TLSSocket } from "node:tls";
 import { Client, FTPError, type FileInfo } from "basic-ftp";
 import { CofreError, describeError } from "../errors.ts";
 import { Secret } from "../redacted.ts";
-import { assertValidKey } from "./keys.ts";
+import { commitTemp, NETWORK_ERRNOS, pemText, sweepStaleTemps } from "./file-server.ts";
+import { assertValidKey, isTempName, TEMP_MARK } from "./keys.ts";
 import { guardHost } from "./network-guard.ts";
 import { findCredential, ioTimeoutOf, requireCredential, type NetworkPolicy, type OpenContext } from "./open-context.ts";
 import { runConnectionProbe } from "./probe.ts";
@@ -36,7 +37,6 @@ import { withRetry, type RetryPolicy } from "./retry.ts";
 import { listTree, type TreeEntry } from "./tree-list.ts";
 import type { ByteRange, Capabilities, Destination, ListPage, ObjectInfo } from "./contract.ts";
 
-const TEMP_MARK = ".cofre-partial-";
 const POOL_MAX_IDLE = 4;
 const POOL_IDLE_MS = 15_000;
 const EMPTY_TLS_UPLOAD_GRACE_MS = 100;
@@ -69,10 +69,6 @@ export function normalizeCertFingerprint(v: string): string {
   return v.replace(/^sha-?256[:=/]?/i, "").replace(/[^0-9a-f]/gi, "").toUpperCase();
 }
 
-function pem(v: string): string {
-  return v.includes("\\n") ? v.replaceAll("\\n", "\n") : v;
-}
-
 export async function open(url: URL, ctx: OpenContext, extra: Pick<FtpOptions, "retry" | "via"> = {}): Promise<FtpDestination> {
   const kind = url.protocol === "ftps:" ? "ftps" : "ftp";
   const spec = parseRemoteSpec(url, kind === "ftps" && url.searchParams.get("tls") === "implicit" ? 990 : 21, `COFRE_${kind.toUpperCase()}_PASSWORD`);
@@ -100,7 +96,7 @@ export async function open(url: URL, ctx: OpenContext, extra: Pick<FtpOptions, "
     password: new Secret(password),
     tls: kind === "ftp" ? false : tlsParam === "implicit" ? "implicit" : "explicit",
     certFingerprint: fp ? normalizeCertFingerprint(fp) : null,
-    ca: ca ? pem(ca) : null,
+    ca: ca ? pemText(ca) : null,
     timeoutMs: ioTimeoutOf(ctx),
     resumeWindowBytes: (Number.isFinite(windowMib) && windowMib > 0 ? windowMib : 8) * 1024 * 1024,
     network: ctx.network,
@@ -114,11 +110,6 @@ export async function open(url: URL, ctx: OpenContext, extra: Pick<FtpOptions, "
 function ftpCode(e: unknown): number | null {
   return e instanceof FTPError ? e.code : null;
 }
-
-const NETWORK_ERRNOS = new Set([
-  "ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND",
-  "EAI_AGAIN", "ECONNABORTED", "ENETDOWN", "EHOSTDOWN",
-]);
 
 function isTlsError(e: unknown): boolean {
   const code = String((e as { code?: unknown }).code ?? "");
@@ -220,6 +211,8 @@ export class FtpDestination implements Destination {
   #idle: { client: FtpClient; timer: ReturnType<typeof setTimeout> }[] = [];
   /** The absolute root, once the login directory is known. */
   #root: string | null;
+  /** Directories already swept of stale temporary files by this object. */
+  readonly #swept = new Set<string>();
 
   constructor(private readonly o: FtpOptions) {
     this.kind = o.kind;
@@ -429,6 +422,7 @@ export class FtpDestination implements Destination {
           if (!dirReady) {
             await this.#ensureDir(client, dir, key);
             dirReady = true;
+            await this.#sweep(client, dir);
           } else {
             // An earlier attempt broke: continue where the server's copy ends.
             offset = (await this.#remoteSize(client, temp)) ?? 0;
@@ -474,23 +468,21 @@ export class FtpDestination implements Destination {
 
   /** Checks the temporary file's size, then renames it over the key. Safe to repeat. */
   #commit(temp: string, path: string, size: number, key: string) {
-    return this.#with(key, "rename", async (c) => {
-      const got = await this.#remoteSize(c, temp);
-      if (got === null) {
-        // A repeat after a lost reply: the rename already happened.
-        if ((await this.#remoteSize(c, path)) === size) return;
-        throw new CofreError("DESTINATION_IO", {
-          "pt-BR": `O arquivo temporário do envio de ${key} sumiu do servidor FTP. Tente o backup novamente.`,
-          en: `The temporary upload file of ${key} vanished from the FTP server. Run the backup again.`,
-        }, { details: { key } });
-      }
-      if (got !== size) {
-        throw new CofreError("DESTINATION_IO", {
-          "pt-BR": `O servidor FTP guardou ${got} bytes de ${key}, mas foram enviados ${size}. Tente o backup novamente.`,
-          en: `The FTP server stored ${got} bytes of ${key}, but ${size} were sent. Run the backup again.`,
-        }, { details: { key, stored: got, sent: size } });
-      }
-      await c.rename(temp, path);
+    return this.#with(key, "rename", (c) =>
+      commitTemp({ size: (p) => this.#remoteSize(c, p), rename: (from, to) => c.rename(from, to).then(() => {}) }, temp, path, size, key, "FTP"));
+  }
+
+  /**
+   * Removes a crash's stale temporary files from `dir` (file-server.ts), once per directory
+   * per destination object, on the connection the put is about to use.
+   */
+  async #sweep(client: FtpClient, dir: string): Promise<void> {
+    if (this.#swept.has(dir)) return;
+    this.#swept.add(dir);
+    const entries = await client.list(dir).catch(() => [] as FileInfo[]);
+    await sweepStaleTemps(entries.filter((f) => f.isFile), {
+      modifiedAt: (name) => client.lastMod(remoteJoin(dir, name)),
+      remove: (name) => client.remove(remoteJoin(dir, name)).then(() => {}),
     });
   }
 
@@ -568,7 +560,7 @@ export class FtpDestination implements Destination {
           .filter((f) => f.isFile || f.isDirectory)
           .map((f) => ({ name: f.name, dir: f.isDirectory, size: f.size, modifiedAt: f.modifiedAt ?? null }));
       };
-      return listTree(readDir, prefix, { ...opts, hidden: (n) => n.startsWith(TEMP_MARK) });
+      return listTree(readDir, prefix, { ...opts, hidden: isTempName });
     }));
   }
 

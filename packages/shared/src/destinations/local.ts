@@ -2,21 +2,23 @@
  * Local filesystem destination (`file:///var/backups/orthoplus`). Directories 0700, files
  * 0600 (the seed's "Permissões: 700"); a put writes a hidden temporary file, fsyncs it and
  * renames it into place, then fsyncs the directory — so a crash never leaves a partial
- * object under its final name.
+ * object under its final name. A crash's temporary file is never listed, and the first put
+ * into a directory (per destination object) removes the stale ones there (keys.ts). list
+ * walks the tree in key order and stats only the page's files (tree-list.ts).
  */
 import { constants as fsc } from "node:fs";
 import { mkdir, open as openFile, readdir, rename, rm, rmdir, stat } from "node:fs/promises";
-import { dirname, join, relative, sep } from "node:path";
+import { dirname, join, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { randomUUID } from "node:crypto";
 import { CofreError, describeError } from "../errors.ts";
-import { assertValidKey } from "./keys.ts";
+import { assertValidKey, isStaleTemp, isTempName, TEMP_MARK } from "./keys.ts";
 import { runConnectionProbe } from "./probe.ts";
+import { listTree, type TreeEntry } from "./tree-list.ts";
 import type { ByteRange, Capabilities, Destination, ListPage, ObjectInfo } from "./contract.ts";
 import type { OpenContext } from "./open-context.ts";
 
 const READ_CHUNK = 256 * 1024;
-const TEMP_MARK = ".cofre-partial-";
 
 /** Maps a filesystem error to the destination error family. */
 export function classifyFsError(e: unknown, key: string): CofreError {
@@ -68,6 +70,9 @@ export class LocalDestination implements Destination {
   readonly kind = "local";
   readonly capabilities: Capabilities = { rangeReads: true, resumableUploads: false, serverChecksums: [] };
 
+  /** Directories already swept of stale temporary files by this object. */
+  readonly #swept = new Set<string>();
+
   constructor(readonly root: string) {}
 
   get displaySpec() {
@@ -87,6 +92,7 @@ export class LocalDestination implements Destination {
     const reader = body.getReader();
     try {
       await mkdir(dir, { recursive: true, mode: 0o700 });
+      await this.#sweep(dir);
       const fh = await openFile(temp, fsc.O_CREAT | fsc.O_EXCL | fsc.O_WRONLY, 0o600);
       try {
         for (;;) {
@@ -112,6 +118,22 @@ export class LocalDestination implements Destination {
       throw err;
     }
     return { key, size, modifiedAt: new Date() };
+  }
+
+  /** Removes the stale temporary files of `dir` (see keys.ts), once per directory; best effort. */
+  async #sweep(dir: string): Promise<void> {
+    if (this.#swept.has(dir)) return;
+    this.#swept.add(dir);
+    try {
+      for (const d of await readdir(dir, { withFileTypes: true })) {
+        if (!d.isFile() || !isTempName(d.name)) continue;
+        const p = join(dir, d.name);
+        const s = await stat(p).catch(() => null);
+        if (s && isStaleTemp(d.name, s.mtime)) await rm(p, { force: true }).catch(() => {});
+      }
+    } catch {
+      /* a sweep never fails a put */
+    }
   }
 
   async get(key: string, range?: ByteRange): Promise<ReadableStream<Uint8Array>> {
@@ -164,23 +186,30 @@ export class LocalDestination implements Destination {
   }
 
   async list(prefix: string, opts: { cursor?: string | null; limit?: number } = {}): Promise<ListPage> {
-    const limit = opts.limit ?? 1000;
-    const keys: string[] = [];
+    const readDir = async (dirKey: string): Promise<TreeEntry[] | null> => {
+      try {
+        const entries = await readdir(dirKey ? join(this.root, ...dirKey.split("/")) : this.root, { withFileTypes: true });
+        return entries
+          .filter((d) => d.isFile() || d.isDirectory())
+          .map((d) => ({ name: d.name, dir: d.isDirectory(), size: 0, modifiedAt: null }));
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        if (code === "ENOENT" || code === "ENOTDIR") return null;
+        throw e;
+      }
+    };
     try {
-      await walk(this.root, this.root, keys);
+      return await listTree(readDir, prefix, {
+        ...opts,
+        hidden: isTempName,
+        describe: async (key) => {
+          const info = await this.stat(key);
+          return info && { size: info.size, modifiedAt: info.modifiedAt };
+        },
+      });
     } catch (e) {
-      if ((e as { code?: string }).code !== "ENOENT") throw classifyFsError(e, prefix);
+      throw e instanceof CofreError ? e : classifyFsError(e, prefix);
     }
-    keys.sort();
-    const after = opts.cursor ?? null;
-    const matching = keys.filter((k) => k.startsWith(prefix) && (after === null || k > after));
-    const page = matching.slice(0, limit);
-    const objects: ObjectInfo[] = [];
-    for (const key of page) {
-      const info = await this.stat(key);
-      if (info) objects.push(info);
-    }
-    return { objects, cursor: matching.length > limit ? page[page.length - 1]! : null };
   }
 
   async remove(key: string): Promise<void> {
@@ -204,14 +233,6 @@ export class LocalDestination implements Destination {
 
   testConnection() {
     return runConnectionProbe(this, (e) => (e instanceof CofreError ? e : classifyFsError(e, ".probe")));
-  }
-}
-
-async function walk(root: string, dir: string, out: string[]): Promise<void> {
-  for (const d of await readdir(dir, { withFileTypes: true })) {
-    const full = join(dir, d.name);
-    if (d.isDirectory()) await walk(root, full, out);
-    else if (d.isFile() && !d.name.startsWith(TEMP_MARK)) out.push(relative(root, full).split(sep).join("/"));
   }
 }
 

@@ -9,6 +9,8 @@ import { bytesStream, getBytes, type ConnectionTestClass, type ConnectionTestRes
 
 /** The class of a destination error; codes not listed (I/O, 5xx, rate limits) count as network. */
 export const CLASS_OF: Partial<Record<ErrorCode, ConnectionTestClass>> = {
+  // Refused by Cofre's own SSRF guard, before any connection: a policy, not the network.
+  DESTINATION_BLOCKED_HOST: "permission",
   DESTINATION_AUTH: "authentication",
   DESTINATION_CREDENTIALS_MISSING: "authentication",
   DESTINATION_PERMISSION: "permission",
@@ -51,6 +53,23 @@ export const ADVICE: Record<ConnectionTestClass, { "pt-BR": string; en: string }
   },
 };
 
+/** Advice for codes whose cause differs from their class's usual one (shown instead of ADVICE). */
+export const ADVICE_BY_CODE: Partial<Record<ErrorCode, { "pt-BR": string; en: string }>> = {
+  DESTINATION_BLOCKED_HOST: {
+    "pt-BR": "Endereço bloqueado: o destino aponta para uma rede interna (privada, loopback ou metadados de nuvem), que o Cofre não acessa para evitar SSRF. Use o endereço público do serviço; se for um servidor interno confiável, o operador pode liberá-lo em COFRE_ALLOW_PRIVATE_HOSTS.",
+    en: "Address blocked: the destination points to an internal network (private, loopback or cloud metadata), which Cofre does not reach, to prevent SSRF. Use the service's public address; for a trusted internal server, the operator can allow it in COFRE_ALLOW_PRIVATE_HOSTS.",
+  },
+};
+
+function adviceFor(cls: ConnectionTestClass, code?: ErrorCode): { "pt-BR": string; en: string } {
+  return (code && ADVICE_BY_CODE[code]) || ADVICE[cls];
+}
+
+/**
+ * Writes, reads back, lists and removes a probe object. The probe is removed whatever
+ * happened after the put was attempted (a failed read-back or listing included), so a
+ * failing test leaves nothing behind where the destination still accepts a remove.
+ */
 export async function runConnectionProbe(
   dest: Destination,
   classify: (e: unknown) => CofreError,
@@ -58,15 +77,17 @@ export async function runConnectionProbe(
   const started = Date.now();
   const key = `.cofre-probe/${randomUUID()}`;
   const body = new TextEncoder().encode(`cofre connection probe ${new Date().toISOString()}\n`);
-  const result = (cls: ConnectionTestClass, extra?: string, err?: CofreError): ConnectionTestResult => ({
-    class: cls,
-    ok: cls === "ok",
-    message: extra
-      ? { "pt-BR": `${ADVICE[cls]["pt-BR"]} (${extra})`, en: `${ADVICE[cls].en} (${extra})` }
-      : ADVICE[cls],
-    ...(err ? { detail: err.messages, code: err.code } : {}),
-    elapsedMs: Date.now() - started,
-  });
+  const result = (cls: ConnectionTestClass, extra?: string, err?: CofreError): ConnectionTestResult => {
+    const advice = adviceFor(cls, err?.code);
+    return {
+      class: cls,
+      ok: cls === "ok",
+      message: extra ? { "pt-BR": `${advice["pt-BR"]} (${extra})`, en: `${advice.en} (${extra})` } : advice,
+      ...(err ? { detail: err.messages, code: err.code } : {}),
+      elapsedMs: Date.now() - started,
+    };
+  };
+  let removed = false;
   try {
     await dest.put(key, bytesStream(body));
     const back = await getBytes(dest, key);
@@ -76,11 +97,13 @@ export async function runConnectionProbe(
     const page = await dest.list(".cofre-probe/");
     if (!page.objects.some((o) => o.key === key)) return result("permission", "probe not listed");
     await dest.remove(key);
+    removed = true;
     return result("ok");
   } catch (e) {
     const err = classify(e);
-    await dest.remove(key).catch(() => {});
     return result(classOfError(err), err.code, err);
+  } finally {
+    if (!removed) await dest.remove(key).catch(() => {});
   }
 }
 
@@ -92,10 +115,11 @@ export function classOfError(err: CofreError): ConnectionTestClass {
 /** A classified failure for an error met before the probe could start (e.g. while opening). */
 export function failedConnectionTest(err: CofreError, elapsedMs: number): ConnectionTestResult {
   const cls = classOfError(err);
+  const advice = adviceFor(cls, err.code);
   return {
     class: cls,
     ok: false,
-    message: { "pt-BR": `${ADVICE[cls]["pt-BR"]} (${err.code})`, en: `${ADVICE[cls].en} (${err.code})` },
+    message: { "pt-BR": `${advice["pt-BR"]} (${err.code})`, en: `${advice.en} (${err.code})` },
     detail: err.messages,
     code: err.code,
     elapsedMs,

@@ -126,6 +126,12 @@ export function classifyS3Error(e: unknown, c: S3ErrorContext): CofreError {
       `${where} pediu para diminuir o ritmo (${s3Code ?? status}). O Cofre espera e tenta de novo.`,
       `${where} asked to slow down (${s3Code ?? status}). Cofre waits and retries.`);
   }
+  // Before the 5xx test: 501 NotImplemented is permanent, not worth a retry.
+  if (s3Code === "MethodNotAllowed" || s3Code === "NotImplemented" || status === 405 || status === 501) {
+    return make("DESTINATION_UNSUPPORTED",
+      `${where} não implementa a operação ${c.op} (${s3Code ?? status}).`,
+      `${where} does not implement ${c.op} (${s3Code ?? status}).`);
+  }
   if ((s3Code && UNAVAILABLE.has(s3Code)) || (status !== undefined && status >= 500)) {
     const retryAfterMs = parseRetryAfter(err.$response?.headers?.["retry-after"]);
     if (retryAfterMs !== undefined) details.retryAfterMs = retryAfterMs;
@@ -137,11 +143,6 @@ export function classifyS3Error(e: unknown, c: S3ErrorContext): CofreError {
     return make("DESTINATION_CONFLICT",
       `O objeto ${c.key} mudou em ${where} durante a operação (${s3Code ?? status}). Tente de novo.`,
       `Object ${c.key} changed at ${where} during the operation (${s3Code ?? status}). Try again.`);
-  }
-  if (s3Code === "MethodNotAllowed" || s3Code === "NotImplemented" || status === 405 || status === 501) {
-    return make("DESTINATION_UNSUPPORTED",
-      `${where} não implementa a operação ${c.op} (${s3Code ?? status}).`,
-      `${where} does not implement ${c.op} (${s3Code ?? status}).`);
   }
   return make("DESTINATION_IO",
     `Erro em ${where} durante ${c.op} de ${c.key}: ${s3Code ?? describeError(e)}.`,

@@ -23,9 +23,16 @@
  * Atomicity: a body smaller than one part goes in one PutObject (S3 makes it visible only
  * when complete); a larger one is a multipart upload, visible only after
  * CompleteMultipartUpload. `put` aborts the multipart upload when it fails, so no parts are
- * left behind (where the server implements AbortMultipartUpload). Every request is
- * idempotent and goes through withRetry; a streamed body is never re-read, its parts are
- * retried from the one part held in memory.
+ * left behind (where the server implements AbortMultipartUpload). Requests go through
+ * withRetry; a streamed body is never re-read, its parts are retried from the one part held
+ * in memory. Two requests are not idempotent and get more than a blind retry:
+ * CompleteMultipartUpload (a lost answer is followed by NoSuchUpload on the retry: the object
+ * under the key is then checked and accepted when it is this upload's — see #complete) and
+ * CreateMultipartUpload (a lost answer leaves an orphan upload: the key's uploads are listed
+ * and the orphan aborted where ListMultipartUploads exists — see #create).
+ *
+ * Reads continue after a broken body with a new ranged GET of the same version (If-Match)
+ * through resumable-read.ts: attempts that deliver no byte use up the retry policy.
  *
  * Resuming: `putResumable` keeps the multipart upload when it fails and puts a
  * `resumeToken` (and the `uploadId`) in the error's details. Call `putResumable` again with
@@ -44,7 +51,7 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteObjectCommand,
-  GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, ListPartsCommand, PutObjectCommand, S3Client,
+  GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, ListPartsCommand, PutObjectCommand, S3Client,
   UploadPartCommand, type CompletedPart, type StorageClass,
 } from "@aws-sdk/client-s3";
 import { CofreError, describeError } from "../errors.ts";
@@ -206,6 +213,17 @@ export async function open(url: URL, ctx: OpenContext): Promise<S3Destination> {
     sseKmsKeyId: query.sse_kms_key_id ?? null,
     checksum: query.checksum ?? "sha256",
     partSize: (query.part_size_mib ?? DEFAULT_PART_SIZE / MIB) * MIB,
+    ...s3ContextConfig(ctx, kind, url),
+  };
+  return openS3Compatible(cfg, ctx.network);
+}
+
+/**
+ * What an S3-family config takes from the context: the access key, secret and optional
+ * session token of `kind` (COFRE_<KIND>_ACCESS_KEY_ID …), the fetch and the I/O timeout.
+ */
+export function s3ContextConfig(ctx: OpenContext, kind: string, url: URL): Pick<S3Config, "credentials" | "fetch" | "ioTimeoutMs"> {
+  return {
     credentials: new S3Credentials(
       requireCredential(ctx, kind, url, "access_key_id"),
       requireCredential(ctx, kind, url, "secret_access_key"),
@@ -214,7 +232,6 @@ export async function open(url: URL, ctx: OpenContext): Promise<S3Destination> {
     fetch: ctx.fetch ?? globalThis.fetch.bind(globalThis),
     ioTimeoutMs: ioTimeoutOf(ctx),
   };
-  return openS3Compatible(cfg, ctx.network);
 }
 
 /** Checks the host against the SSRF guard, then builds the destination. */
@@ -355,6 +372,14 @@ function objectAttributeParams(a: ObjectAttributes) {
   };
 }
 
+/** S3's ETag of a multipart object: MD5 of the parts' binary MD5s, "-", the part count; null when a part's ETag is not an MD5 (SSE-KMS). */
+export function multipartEtag(partEtags: string[]): string | null {
+  if (partEtags.length === 0 || !partEtags.every((e) => /^[0-9a-f]{32}$/i.test(e))) return null;
+  const md5 = createHash("md5");
+  for (const e of partEtags) md5.update(Buffer.from(e, "hex"));
+  return `${md5.digest("hex")}-${partEtags.length}`;
+}
+
 function unquoteEtag(etag: string | undefined): string | null {
   return etag ? etag.replace(/^(W\/)?"|"$/g, "") : null;
 }
@@ -490,6 +515,7 @@ export class S3Destination implements Destination {
       throw new BodyError(e);
     });
     let state: ResumeState | null = null;
+    const startedAt = Date.now();
     try {
       const first = await nextPart();
       if (!resume && (first === null || first.length < partSize)) {
@@ -535,10 +561,7 @@ export class S3Destination implements Destination {
       const parts: CompletedPart[] = done.map((p) => ({
         PartNumber: p.n, ETag: p.etag, ...(this.#cfg.checksum === "sha256" ? { ChecksumSHA256: p.sha256 } : {}),
       }));
-      const uploadId = state.uploadId;
-      await this.#send("complete", key, () => this.#client.send(new CompleteMultipartUploadCommand({
-        Bucket: bucket, Key: full, UploadId: uploadId, MultipartUpload: { Parts: parts },
-      })));
+      await this.#complete(full, key, state.uploadId, parts, size, startedAt);
       return { key, size, modifiedAt: new Date() };
     } catch (thrown) {
       const err = thrown instanceof BodyError ? this.#bodyFailed(thrown.error, key) : this.#classify(thrown, "put", key);
@@ -552,13 +575,94 @@ export class S3Destination implements Destination {
     }
   }
 
+  /**
+   * CompleteMultipartUpload is not idempotent: when its answer is lost, S3 has completed the
+   * upload and answers the retry with NoSuchUpload (the id is gone). After an attempt that
+   * may have reached the server, a failure therefore looks at the key itself (HeadObject)
+   * and accepts the object that is there when it is this upload's: the same size and — for
+   * a multipart-style ETag ("<md5 of the parts' md5s>-<parts>") — the same ETag; a plain ETag
+   * (servers that do not follow S3's multipart ETag, e.g. s3rver) needs a modification time
+   * after this put started (5 minutes of clock skew allowed).
+   */
+  async #complete(full: string, key: string, uploadId: string, parts: CompletedPart[], size: number, startedAt: number): Promise<void> {
+    let mayHaveCompleted = false;
+    try {
+      await withRetry(async () => {
+        try {
+          await this.#client.send(new CompleteMultipartUploadCommand({
+            Bucket: this.#cfg.bucket, Key: full, UploadId: uploadId, MultipartUpload: { Parts: parts },
+          }));
+        } catch (e) {
+          const err = this.#classify(e, "complete", key);
+          // No HTTP answer: the request may have been carried out.
+          if (err.details.httpStatus === undefined) mayHaveCompleted = true;
+          throw err;
+        }
+      }, { policy: this.#cfg.retry });
+    } catch (e) {
+      if (!mayHaveCompleted || !(await this.#isCompletedUpload(full, key, parts, size, startedAt))) throw e;
+    }
+  }
+
+  async #isCompletedUpload(full: string, key: string, parts: CompletedPart[], size: number, startedAt: number): Promise<boolean> {
+    const head = await this.#send("stat", key, () => this.#client.send(new HeadObjectCommand({ Bucket: this.#cfg.bucket, Key: full })))
+      .catch(() => null);
+    if (!head || head.ContentLength !== size) return false;
+    const etag = unquoteEtag(head.ETag) ?? "";
+    const multipart = /^([0-9a-f]{32})-(\d+)$/i.exec(etag);
+    if (multipart) {
+      const expected = multipartEtag(parts.map((p) => unquoteEtag(p.ETag) ?? ""));
+      return expected !== null ? etag.toLowerCase() === expected : Number(multipart[2]) === parts.length;
+    }
+    return (head.LastModified?.getTime() ?? 0) >= startedAt - 5 * 60_000;
+  }
+
+  /**
+   * CreateMultipartUpload is not idempotent either: a retry after a lost answer creates a
+   * second upload and the first stays, holding storage, until a lifecycle rule expires it.
+   * So after an attempt whose answer was lost, the key's in-progress uploads are listed
+   * (ListMultipartUploads) and those started since this attempt (5 minutes of clock skew
+   * allowed) other than the one in use are aborted. Cofre never writes one key from two
+   * places at once (volume names are unique per backup), so these are this put's orphans.
+   * Servers without ListMultipartUploads (s3rver: NotImplemented) leave them to the bucket's
+   * lifecycle rule (AbortIncompleteMultipartUpload); `details.orphanCheck` says so.
+   */
   async #create(full: string, key: string, partSize: number, attrs?: ObjectAttributes): Promise<ResumeState> {
-    const out = await this.#send("create-multipart", key, () => this.#client.send(new CreateMultipartUploadCommand({
-      Bucket: this.#cfg.bucket, Key: full, ...this.#objectParams(attrs),
-      ...(this.#cfg.checksum === "sha256" ? { ChecksumAlgorithm: "SHA256" as const } : {}),
-    })));
+    const started = Date.now();
+    let answerLost = false;
+    const out = await withRetry(async () => {
+      try {
+        return await this.#client.send(new CreateMultipartUploadCommand({
+          Bucket: this.#cfg.bucket, Key: full, ...this.#objectParams(attrs),
+          ...(this.#cfg.checksum === "sha256" ? { ChecksumAlgorithm: "SHA256" as const } : {}),
+        }));
+      } catch (e) {
+        const err = this.#classify(e, "create-multipart", key);
+        if (err.details.httpStatus === undefined) answerLost = true;
+        throw err;
+      }
+    }, { policy: this.#cfg.retry });
     if (!out.UploadId) throw this.#classify(new Error("CreateMultipartUpload returned no UploadId"), "create-multipart", key);
+    if (answerLost) await this.#abortOrphans(full, key, out.UploadId, started);
     return { v: 1, bucket: this.#cfg.bucket, key: full, uploadId: out.UploadId, partSize, parts: [] };
+  }
+
+  /** Aborts the key's uploads initiated since `since` other than `keep` (see #create); best effort. */
+  async #abortOrphans(full: string, key: string, keep: string, since: number): Promise<string[]> {
+    const aborted: string[] = [];
+    try {
+      const out = await this.#send("list-uploads", key, () => this.#client.send(new ListMultipartUploadsCommand({ Bucket: this.#cfg.bucket, Prefix: full })));
+      for (const u of out.Uploads ?? []) {
+        if (u.Key !== full || !u.UploadId || u.UploadId === keep) continue;
+        if ((u.Initiated?.getTime() ?? 0) < since - 5 * 60_000) continue;
+        const uploadId = u.UploadId;
+        await this.#send("abort", key, () => this.#client.send(new AbortMultipartUploadCommand({ Bucket: this.#cfg.bucket, Key: full, UploadId: uploadId })))
+          .then(() => aborted.push(uploadId), () => {});
+      }
+    } catch {
+      /* no ListMultipartUploads here: the bucket's lifecycle rule expires orphans */
+    }
+    return aborted;
   }
 
   /**

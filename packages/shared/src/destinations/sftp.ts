@@ -26,7 +26,8 @@ import ssh2 from "ssh2";
 import type { ConnectConfig, PasswordAuthMethod, PublicKeyAuthMethod, SFTPWrapper, Stats } from "ssh2";
 import { CofreError, describeError } from "../errors.ts";
 import { Secret } from "../redacted.ts";
-import { assertValidKey } from "./keys.ts";
+import { commitTemp, NETWORK_ERRNOS, pemText, sweepStaleTemps } from "./file-server.ts";
+import { assertValidKey, isTempName, TEMP_MARK } from "./keys.ts";
 import { guardHost } from "./network-guard.ts";
 import { findCredential, ioTimeoutOf, type NetworkPolicy, type OpenContext } from "./open-context.ts";
 import { runConnectionProbe } from "./probe.ts";
@@ -39,7 +40,6 @@ import type { ByteRange, Capabilities, Destination, ListPage, ObjectInfo } from 
 const { Client, utils } = ssh2;
 type SshClient = InstanceType<typeof Client>;
 
-const TEMP_MARK = ".cofre-partial-";
 const WRITE_CHUNK = 64 * 1024;
 const WRITES_IN_FLIGHT = 8;
 const READ_CHUNK = 64 * 1024;
@@ -101,10 +101,6 @@ function secretOrNull(v: string | undefined): Secret | null {
   return v === undefined ? null : new Secret(v);
 }
 
-function pem(v: string): string {
-  return v.includes("\\n") ? v.replaceAll("\\n", "\n") : v;
-}
-
 export async function open(url: URL, ctx: OpenContext, extra: Pick<SftpOptions, "retry" | "via"> = {}): Promise<SftpDestination> {
   const spec = parseRemoteSpec(url, 22, "COFRE_SFTP_PASSWORD");
   const password = findCredential(ctx, "sftp", url, "password") ?? null;
@@ -121,7 +117,7 @@ export async function open(url: URL, ctx: OpenContext, extra: Pick<SftpOptions, 
     spec,
     displaySpec: displayRemoteSpec(url, SHOWN_PARAMS),
     password: password === null ? null : new Secret(password),
-    privateKey: privateKey === null ? null : new Secret(pem(privateKey)),
+    privateKey: privateKey === null ? null : new Secret(pemText(privateKey)),
     passphrase: secretOrNull(findCredential(ctx, "sftp", url, "private_key_passphrase")),
     hostKey: hostKey === null ? null : normalizeHostKey(hostKey),
     ioTimeoutMs: ioTimeoutOf(ctx),
@@ -133,11 +129,6 @@ export async function open(url: URL, ctx: OpenContext, extra: Pick<SftpOptions, 
 
 // ---------------------------------------------------------------------------------------
 // Error classification
-
-const NETWORK_ERRNOS = new Set([
-  "ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND",
-  "EAI_AGAIN", "ECONNABORTED", "ENETDOWN", "EHOSTDOWN",
-]);
 
 /** Maps ssh2 and SFTP status errors to the destination error family. */
 export function classifySftpError(e: unknown, where: { key: string; op: Op; display: string }): CofreError {
@@ -225,6 +216,8 @@ export class SftpDestination implements Destination {
   #active = 0;
   #idleTimer: ReturnType<typeof setTimeout> | null = null;
   #root: string | null;
+  /** Directories already swept of stale temporary files by this object. */
+  readonly #swept = new Set<string>();
 
   constructor(private readonly o: SftpOptions) {
     this.displaySpec = o.displaySpec;
@@ -435,6 +428,7 @@ export class SftpDestination implements Destination {
         if (!dirReady) {
           await this.#ensureDir(ss, dir, key);
           dirReady = true;
+          await this.#sweep(ss, dir);
         }
         // After a broken connection, continue from the last acknowledged byte (rewriting
         // bytes the server may already hold, at their own offsets, is harmless).
@@ -482,30 +476,32 @@ export class SftpDestination implements Destination {
     }
   }
 
-  async #commit(ss: Session, temp: string, path: string, size: number, key: string) {
-    const st = await this.#statOrNull(ss, temp);
-    if (st === null) {
-      // A repeat after a lost reply: the rename already happened.
-      if ((await this.#statOrNull(ss, path))?.size === size) return;
-      throw new CofreError("DESTINATION_IO", {
-        "pt-BR": `O arquivo temporário do envio de ${key} sumiu do servidor SFTP. Tente o backup novamente.`,
-        en: `The temporary upload file of ${key} vanished from the SFTP server. Run the backup again.`,
-      }, { details: { key } });
-    }
-    if (st.size !== size) {
-      throw new CofreError("DESTINATION_IO", {
-        "pt-BR": `O servidor SFTP guardou ${st.size} bytes de ${key}, mas foram enviados ${size}. Tente o backup novamente.`,
-        en: `The SFTP server stored ${st.size} bytes of ${key}, but ${size} were sent. Run the backup again.`,
-      }, { details: { key, stored: st.size, sent: size } });
-    }
+  /** Checks the temporary file's size, then renames it over the key (file-server.ts). Safe to repeat. */
+  #commit(ss: Session, temp: string, path: string, size: number, key: string) {
     const ext = (ss.sftp as unknown as { _extensions: Record<string, string> })._extensions;
-    if (ext["posix-rename@openssh.com"]) {
-      await ss.call<void>((cb) => ss.sftp.ext_openssh_rename(temp, path, cb as () => void));
-    } else {
-      // SFTP v3 rename refuses an existing target: remove it first (not atomic; see docs).
-      await ss.call<void>((cb) => ss.sftp.unlink(path, cb as () => void)).catch(() => {});
-      await ss.call<void>((cb) => ss.sftp.rename(temp, path, cb as () => void));
-    }
+    return commitTemp({
+      size: async (p) => (await this.#statOrNull(ss, p))?.size ?? null,
+      rename: async (from, to) => {
+        if (ext["posix-rename@openssh.com"]) {
+          await ss.call<void>((cb) => ss.sftp.ext_openssh_rename(from, to, cb as () => void));
+        } else {
+          // SFTP v3 rename refuses an existing target: remove it first (not atomic; see docs).
+          await ss.call<void>((cb) => ss.sftp.unlink(to, cb as () => void)).catch(() => {});
+          await ss.call<void>((cb) => ss.sftp.rename(from, to, cb as () => void));
+        }
+      },
+    }, temp, path, size, key, "SFTP");
+  }
+
+  /** Removes a crash's stale temporary files from `dir` (file-server.ts), once per directory per destination object. */
+  async #sweep(ss: Session, dir: string): Promise<void> {
+    if (this.#swept.has(dir)) return;
+    this.#swept.add(dir);
+    const entries = await ss.call<Array<{ filename: string; attrs: Stats }>>((cb) => ss.sftp.readdir(dir, cb)).catch(() => []);
+    await sweepStaleTemps(
+      entries.filter((e) => e.attrs.isFile()).map((e) => ({ name: e.filename, modifiedAt: new Date(e.attrs.mtime * 1000) })),
+      { remove: (name) => ss.call<void>((cb) => ss.sftp.unlink(remoteJoin(dir, name), cb as () => void)) },
+    );
   }
 
   async get(key: string, range?: ByteRange): Promise<ReadableStream<Uint8Array>> {
@@ -606,7 +602,7 @@ export class SftpDestination implements Destination {
           throw e;
         }
       };
-      return listTree(readDir, prefix, { ...opts, hidden: (n) => n.startsWith(TEMP_MARK) });
+      return listTree(readDir, prefix, { ...opts, hidden: isTempName });
     }));
   }
 

@@ -20,9 +20,9 @@
  * Content-MD5). Multipart uploads, ListParts and AbortMultipartUpload are implemented there.
  */
 import { CofreError } from "../errors.ts";
-import { findCredential, ioTimeoutOf, requireCredential, type OpenContext } from "./open-context.ts";
+import type { OpenContext } from "./open-context.ts";
 import {
-  DEFAULT_PART_SIZE, S3Credentials, displaySpecOf, openS3Compatible, parseBucketSpec, type S3Destination,
+  DEFAULT_PART_SIZE, displaySpecOf, openS3Compatible, parseBucketSpec, s3ContextConfig, type S3Destination,
 } from "./s3.ts";
 
 const KIND = "supabase-storage";
@@ -64,12 +64,6 @@ export async function open(url: URL, ctx: OpenContext): Promise<S3Destination> {
     sseKmsKeyId: null,
     checksum: query.checksum ?? "none",
     partSize: query.part_size_mib ? query.part_size_mib * 1024 * 1024 : DEFAULT_PART_SIZE,
-    credentials: new S3Credentials(
-      requireCredential(ctx, KIND, url, "access_key_id"),
-      requireCredential(ctx, KIND, url, "secret_access_key"),
-      findCredential(ctx, KIND, url, "session_token"),
-    ),
-    fetch: ctx.fetch ?? globalThis.fetch.bind(globalThis),
-    ioTimeoutMs: ioTimeoutOf(ctx),
+    ...s3ContextConfig(ctx, KIND, url),
   }, ctx.network);
 }

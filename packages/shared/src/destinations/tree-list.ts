@@ -18,6 +18,12 @@ export interface TreeListOptions {
   limit?: number;
   /** Entries never listed (e.g. temporary upload names). */
   hidden?: (name: string) => boolean;
+  /**
+   * Size and time of a listed file, for servers whose directory listing lacks them (a local
+   * readdir): asked only for the page's objects, never for the rest of a directory. Null:
+   * the file is gone (removed meanwhile) and is left out.
+   */
+  describe?: (key: string, entry: TreeEntry) => Promise<{ size: number; modifiedAt: Date | null } | null>;
 }
 
 /**
@@ -32,7 +38,7 @@ export async function listTree(
 ): Promise<ListPage> {
   const limit = Math.max(1, opts.limit ?? 1000);
   const after = opts.cursor ?? null;
-  const out: ObjectInfo[] = [];
+  const out: { key: string; entry: TreeEntry }[] = [];
 
   async function walk(dirKey: string): Promise<void> {
     const entries = await readDir(dirKey);
@@ -50,12 +56,17 @@ export async function listTree(
         if (after !== null && after >= sub && !after.startsWith(sub)) continue;
         await walk(key);
       } else if (key.startsWith(prefix) && (after === null || key > after)) {
-        out.push({ key, size: e.size, modifiedAt: e.modifiedAt });
+        out.push({ key, entry: e });
       }
     }
   }
 
   await walk("");
   const page = out.slice(0, limit);
-  return { objects: page, cursor: out.length > limit ? page[page.length - 1]!.key : null };
+  const objects: ObjectInfo[] = [];
+  for (const { key, entry } of page) {
+    const info = opts.describe ? await opts.describe(key, entry) : entry;
+    if (info) objects.push({ key, size: info.size, modifiedAt: info.modifiedAt });
+  }
+  return { objects, cursor: out.length > limit ? page[page.length - 1]!.key : null };
 }
