@@ -16,7 +16,7 @@ import { DROPBOX_CHUNK, DropboxDestination, headerSafeJson, open } from "@cofre/
 import { isCofreError } from "@cofre/shared/errors.ts";
 import { describeConformance, generatedBody, hashStream } from "./conformance.ts";
 import { closedPort, contextFor, startSelfSignedTls } from "./s3-family.ts";
-import { adminFor, startFakeProcess, type FakeAccount } from "./cloud-fakes.ts";
+import { adminFor, expectNetworkFailureHidesSecrets, expectRedirectRefused, originRecorder, startFakeProcess, type FakeAccount } from "./cloud-fakes.ts";
 import { describeDemoRoundTrip } from "./roundtrip.ts";
 import { stackEnv } from "../support/stack.ts";
 
@@ -32,13 +32,13 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function envOf(a: FakeAccount): Record<string, string> {
-  return { COFRE_DROPBOX_APP_KEY: a.client_id, COFRE_DROPBOX_APP_SECRET: a.client_secret, COFRE_DROPBOX_REFRESH_TOKEN: a.refresh_token };
+/** Account `a`'s credentials, and the operator's API base override (the fake, or a proxy in front of it). */
+function envOf(a: FakeAccount, api = fake.url): Record<string, string> {
+  return { COFRE_DROPBOX_APP_KEY: a.client_id, COFRE_DROPBOX_APP_SECRET: a.client_secret, COFRE_DROPBOX_REFRESH_TOKEN: a.refresh_token, COFRE_DROPBOX_API_BASE: api };
 }
 
 function openFresh(a: FakeAccount, o: { fetch?: typeof fetch; ioTimeoutMs?: number; api?: string } = {}) {
-  const url = new URL(`dropbox:///cofre-t-${randomUUID()}?api=${encodeURIComponent(o.api ?? fake.url)}`);
-  return open(url, contextFor(envOf(a), { fetch: o.fetch, ioTimeoutMs: o.ioTimeoutMs }));
+  return open(new URL(`dropbox:///cofre-t-${randomUUID()}`), contextFor(envOf(a, o.api), { fetch: o.fetch, ioTimeoutMs: o.ioTimeoutMs }));
 }
 
 describeConformance({
@@ -72,16 +72,70 @@ describeConformance({
 });
 
 describe("dropbox destination (Dropbox fake)", () => {
-  it("reads the spec: default folder, overrides, three slashes, no secrets shown", async () => {
+  it("reads the spec: default folder, three slashes, no secrets shown", async () => {
     const secret = "dropbox-refresh-token-that-must-not-print-3e1";
     const ctx = contextFor({ ...envOf(main), COFRE_DROPBOX_REFRESH_TOKEN: secret });
-    const d = await open(new URL(`dropbox://?api=${fake.url}`), ctx);
+    const d = await open(new URL("dropbox://"), ctx);
     expect(d).toBeInstanceOf(DropboxDestination);
-    expect(d.displaySpec).toBe(`dropbox:///Ortho%2B%20Backups?api=${fake.url}`);
+    expect(d.displaySpec).toBe("dropbox:///Ortho%2B%20Backups");
     for (const shown of [d.displaySpec, inspect(d, { depth: 10 }), JSON.stringify(d)]) expect(shown).not.toContain(secret);
     await expect(open(new URL("dropbox://host/path"), ctx)).rejects.toSatisfy((e: unknown) => isCofreError(e, "INVALID_INPUT"));
-    await expect(open(new URL(`dropbox:///x?api=${fake.url}`), contextFor({}))).rejects.toSatisfy((e: unknown) =>
+    await expect(open(new URL("dropbox:///x"), contextFor({}))).rejects.toSatisfy((e: unknown) =>
       isCofreError(e, "DESTINATION_CREDENTIALS_MISSING"));
+  });
+
+  it("takes the API addresses from the operator only: ?api=/?content= in a spec are refused, explicit credentials ignored", async () => {
+    for (const spec of [`dropbox:///x?api=${fake.url}`, `dropbox:///x?content=${fake.url}`]) {
+      await expect(open(new URL(spec), contextFor(envOf(main)))).rejects.toSatisfy((e: unknown) => isCofreError(e, "INVALID_INPUT"));
+    }
+    const rec = originRecorder();
+    const d = await open(new URL(`dropbox:///cofre-t-${randomUUID()}`), contextFor(envOf(main), {
+      fetch: rec.fetch,
+      explicit: { api_base: "http://127.0.0.1:9", content_base: "http://127.0.0.1:9" },
+    }));
+    await d.put("k.bin", bytesStream(new Uint8Array(1)));
+    expect(rec.origins).toEqual(new Set([fake.url]));
+    await expect(open(new URL("dropbox:///x"), { ...contextFor(envOf(main, "http://169.254.169.254")), network: { allowPrivateHosts: [] } }))
+      .rejects.toSatisfy((e: unknown) => isCofreError(e, "DESTINATION_BLOCKED_HOST"));
+  });
+
+  it("never follows a redirect: the token request's secrets never reach the host a 307 names", async () => {
+    const a = await admin.account();
+    const err = await expectRedirectRefused((api) => openFresh(a, { api }));
+    expect(inspect(err, { depth: Infinity })).not.toContain(a.client_secret);
+  });
+
+  it("keeps no provider error (with its request) as a cause: util.inspect shows no secret", async () => {
+    const a = await admin.account();
+    await expectNetworkFailureHidesSecrets(a, (api, ioTimeoutMs) => openFresh(a, { api, ioTimeoutMs }));
+  });
+
+  it("a listing page reads only the folders it touches, not the whole tree", async () => {
+    let entriesRead = 0;
+    const counting = (async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+      const res = await fetch(input, init);
+      if (/\/2\/files\/list_folder/.test(String(input instanceof Request ? input.url : input)) && res.ok) {
+        entriesRead += ((await res.clone().json()) as { entries: unknown[] }).entries.length;
+      }
+      return res;
+    }) as typeof fetch;
+    const d = await openFresh(main, { fetch: counting });
+    for (const k of ["a/1.bin", "a/2.bin", "b/1.bin", ...Array.from({ length: 30 }, (_, i) => `z/deep/${String(i).padStart(2, "0")}.bin`)]) {
+      await d.put(k, bytesStream(new Uint8Array(1)));
+    }
+    entriesRead = 0;
+    const first = await d.list("", { limit: 2 });
+    expect(first.objects.map((o) => o.key)).toEqual(["a/1.bin", "a/2.bin"]);
+    // The root (a, b, z), a, and b (to learn that more follows); the whole tree would be 37 entries.
+    expect(entriesRead).toBe(6);
+    let keys = first.objects.map((o) => o.key);
+    for (let cursor = first.cursor; cursor; ) {
+      const page = await d.list("", { limit: 7, cursor });
+      keys = keys.concat(page.objects.map((o) => o.key));
+      cursor = page.cursor;
+    }
+    expect(keys.length).toBe(33);
+    expect([...keys].sort()).toEqual(keys);
   });
 
   it("escapes non-ASCII in Dropbox-API-Arg as the docs require (the fake refuses raw UTF-8 there)", async () => {

@@ -56,7 +56,9 @@ describe("SSRF guard is applied by every network adapter before it connects", ()
     "access_key_id", "secret_access_key", "access_grant", "password", "private_key", "refresh_token",
     "client_id", "client_secret", "app_key", "app_secret",
   ].map((f) => [f, "dummy-value"]));
-  const ctx: OpenContext = { credentials: { explicit }, network: { allowPrivateHosts: [] } };
+  // The cloud adapters' API bases are the operator's (environment), never the spec's.
+  const operatorEnv: Record<string, string> = { COFRE_GDRIVE_API_BASE: "http://169.254.169.254", COFRE_DROPBOX_API_BASE: "http://[::ffff:7f00:1]:55455" };
+  const ctx: OpenContext = { credentials: { explicit, env: (n) => operatorEnv[n] }, network: { allowPrivateHosts: [] } };
 
   it.each([
     "s3://bucket/prefix?endpoint=http%3A%2F%2F127.0.0.1%3A55450",
@@ -65,8 +67,8 @@ describe("SSRF guard is applied by every network adapter before it connects", ()
     "ftp://backup@127.0.0.1:55451/backups",
     "ftps://backup@192.168.0.10:21/backups",
     "sftp://backup@127.0.0.1:55453/backups",
-    "gdrive://Backups?api=http://169.254.169.254",
-    "dropbox:///Backups?api=http://[::ffff:7f00:1]:55455",
+    "gdrive://Backups",
+    "dropbox:///Backups",
   ])("%s", async (spec) => {
     // Refused when opening, or — for adapters that connect lazily — by the connection test.
     const outcome = await openDestination(spec, ctx).then((d) => d.testConnection()).catch((e: unknown) => e);

@@ -18,10 +18,9 @@
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
-import { daemonArgs, FakeAccounts, newId, readJson, readText, resetConnection, type Account, type Fault } from "./fake-accounts.ts";
+import { FakeAccounts, newId, readJson, readText, resetConnection, type Account, type Fault } from "./fake-accounts.ts";
+import { listenOnLoopback, runAsDaemon } from "./http-fake.ts";
 
 /** https://www.dropbox.com/developers/documentation/http/documentation#files-upload — "Do not use this to upload a file larger than 150 MB." */
 const MAX_UPLOAD = 150 * 1024 * 1024;
@@ -493,20 +492,7 @@ export async function startFakeDropbox(opts: { dir: string; port?: number; token
     createReadStream(join(blobs, e.id), { start, end }).on("error", () => res.destroy()).pipe(res);
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port ?? 0, "127.0.0.1", () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    accounts,
-    close: () => new Promise<void>((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
-  };
+  return { ...(await listenOnLoopback(server, opts.port)), accounts };
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown) {
@@ -545,11 +531,4 @@ async function contentHash(file: string): Promise<string> {
   return outer.digest("hex");
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { port, dir } = daemonArgs(process.argv);
-  const fake = await startFakeDropbox({ dir, port });
-  console.log(`fake Dropbox API listening on ${fake.url} (data in ${dir})`);
-  const stop = () => void fake.close().then(() => process.exit(0));
-  process.on("SIGTERM", stop);
-  process.on("SIGINT", stop);
-}
+await runAsDaemon(import.meta.url, "fake Dropbox API", startFakeDropbox);

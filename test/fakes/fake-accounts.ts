@@ -26,7 +26,7 @@ export type Fault =
   | { kind: "status"; status: number; op?: string; times?: number; retryAfter?: number; reason?: string }
   /** Destroy the connection after reading `afterBytes` of the request body (0: at once). */
   | { kind: "reset"; op?: string; times?: number; afterBytes?: number }
-  /** Carry out the request fully, then destroy the connection instead of answering (upload requests: Drive session PUTs, Dropbox upload/session calls). */
+  /** Carry out the request fully, then destroy the connection instead of answering (Drive session PUTs and files.create, Dropbox upload/session calls). */
   | { kind: "drop-response"; op?: string; times?: number };
 
 export interface Account {

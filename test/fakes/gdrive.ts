@@ -15,10 +15,9 @@
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
-import { daemonArgs, FakeAccounts, newId, readJson, readText, resetConnection, type Account, type Fault } from "./fake-accounts.ts";
+import { FakeAccounts, newId, readJson, readText, resetConnection, type Account, type Fault } from "./fake-accounts.ts";
+import { listenOnLoopback, runAsDaemon } from "./http-fake.ts";
 
 const FOLDER_MIME = "application/vnd.google-apps.folder";
 /** https://developers.google.com/drive/api/guides/manage-uploads#resumable — "chunks must be a multiple of 256 KB (256 x 1024 bytes)". */
@@ -115,21 +114,18 @@ export async function startFakeGdrive(opts: { dir: string; port?: number; tokenT
       : fileMatch ? (req.method === "DELETE" ? "delete" : url.searchParams.get("alt") === "media" ? "media" : "get")
       : path.startsWith("/upload/drive/v3/files") ? "upload-init" : "other";
     accounts.count(a.clientId, op);
-    if (await applyFault(req, res, a, op)) return;
+    const fault = accounts.takeFault(a.clientId, op);
+    if (fault && answerFault(req, res, fault)) return;
+    // drop-response: files.create (metadata) is carried out, then its answer is lost.
+    const drop = fault?.kind === "drop-response" ? req : null;
 
     if (op === "list" && req.method === "GET") return list(res, a, url);
-    if (op === "create" && req.method === "POST") return createMeta(req, res, a);
+    if (op === "create" && req.method === "POST") return createMeta(req, res, a, drop);
     if (fileMatch && req.method === "GET") return getFile(req, res, a, decodeURIComponent(fileMatch[1]!), url);
     if (fileMatch && req.method === "DELETE") return deleteFile(res, a, decodeURIComponent(fileMatch[1]!));
     if (op === "upload-init" && url.searchParams.get("uploadType") === "resumable") return initUpload(req, res, a, url);
     req.resume();
     return driveError(res, 404, "notFound", `Not Found: ${req.method} ${path}`);
-  }
-
-  /** A queued fault for `op` (admin API), answered here; true when the request was answered or cut. */
-  async function applyFault(req: IncomingMessage, res: ServerResponse, a: Account, op: string): Promise<boolean> {
-    const f = accounts.takeFault(a.clientId, op);
-    return f !== null && f.kind !== "drop-response" && answerFault(req, res, f);
   }
 
   /** Answers a status fault or resets the connection; drop-response faults are the handler's job. */
@@ -223,7 +219,7 @@ export async function startFakeGdrive(opts: { dir: string; port?: number; tokenT
   }
 
   /** https://developers.google.com/drive/api/reference/rest/v3/files/create — metadata only (folders). */
-  async function createMeta(req: IncomingMessage, res: ServerResponse, a: Account) {
+  async function createMeta(req: IncomingMessage, res: ServerResponse, a: Account, drop: IncomingMessage | null) {
     const body = await readJson(req);
     const parents = (Array.isArray(body.parents) ? (body.parents as string[]) : ["root"]).map((p) => resolveParent(a, p));
     for (const p of parents) if (p !== rootOf(a) && !files.has(p)) return driveError(res, 404, "notFound", `File not found: ${p}.`, { location: "fileId", locationType: "parameter" });
@@ -234,6 +230,7 @@ export async function startFakeGdrive(opts: { dir: string; port?: number; tokenT
     };
     files.set(f.id, f);
     save();
+    if (drop) return resetConnection(drop);
     sendJson(res, 200, fileJson(f));
   }
 
@@ -459,20 +456,7 @@ export async function startFakeGdrive(opts: { dir: string; port?: number; tokenT
     sendJson(res, 200, fileJson(f));
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port ?? 0, "127.0.0.1", () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    accounts,
-    close: () => new Promise<void>((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
-  };
+  return { ...(await listenOnLoopback(server, opts.port)), accounts };
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown) {
@@ -537,11 +521,4 @@ function parseOrder(orderBy: string | null): ((a: DriveFile, b: DriveFile) => nu
   };
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { port, dir } = daemonArgs(process.argv);
-  const fake = await startFakeGdrive({ dir, port });
-  console.log(`fake Google Drive API listening on ${fake.url} (data in ${dir})`);
-  const stop = () => void fake.close().then(() => process.exit(0));
-  process.on("SIGTERM", stop);
-  process.on("SIGINT", stop);
-}
+await runAsDaemon(import.meta.url, "fake Google Drive API", startFakeGdrive);

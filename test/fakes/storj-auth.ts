@@ -23,7 +23,7 @@
  * API key was deleted registers fine and fails at the gateway).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { listenOnLoopback } from "./http-fake.ts";
 
 export interface StorjAuthFakeOptions {
   host?: string;
@@ -101,17 +101,6 @@ export async function startStorjAuthFake(opts: StorjAuthFakeOptions): Promise<St
     res.writeHead(200, { "Content-Type": "application/json" });
     res.end(`${JSON.stringify({ access_key_id: creds.accessKeyId, secret_key: creds.secretKey, endpoint: opts.endpoint })}\n`);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://${opts.host ?? "127.0.0.1"}:${port}`,
-    registrations,
-    close: () => new Promise<void>((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
-  };
+  const { url, close } = await listenOnLoopback(server, opts.port ?? 0, opts.host);
+  return { url, registrations, close };
 }

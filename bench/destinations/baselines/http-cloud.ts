@@ -35,8 +35,9 @@ function streamed(body: ReadableStream<Uint8Array> | Uint8Array): RequestInit {
   return body instanceof Uint8Array ? { body: body as unknown as BodyInit } : ({ body, duplex: "half" } as RequestInit);
 }
 
-export async function openGdriveBaseline(spec: string, env: Env): Promise<BenchClient> {
-  const api = envOf(Object.fromEntries(new URL(spec).searchParams), "api").replace(/\/$/, "");
+export async function openGdriveBaseline(_spec: string, env: Env): Promise<BenchClient> {
+  // The API base is the operator's setting (COFRE_GDRIVE_API_BASE), not the spec's.
+  const api = envOf(env, "COFRE_GDRIVE_API_BASE").replace(/\/$/, "");
   const token = await refresh(`${api}/token`, {
     client_id: envOf(env, "COFRE_GDRIVE_CLIENT_ID"),
     client_secret: envOf(env, "COFRE_GDRIVE_CLIENT_SECRET"),
@@ -77,8 +78,9 @@ export async function openGdriveBaseline(spec: string, env: Env): Promise<BenchC
 
 export async function openDropboxBaseline(spec: string, env: Env): Promise<BenchClient> {
   const url = new URL(spec);
-  const api = envOf(Object.fromEntries(url.searchParams), "api").replace(/\/$/, "");
-  const content = (url.searchParams.get("content") ?? api).replace(/\/$/, "");
+  // The API bases are the operator's settings (COFRE_DROPBOX_API_BASE, _CONTENT_BASE), not the spec's.
+  const api = envOf(env, "COFRE_DROPBOX_API_BASE").replace(/\/$/, "");
+  const content = (env.COFRE_DROPBOX_CONTENT_BASE ?? api).replace(/\/$/, "");
   const root = decodeURIComponent(url.pathname).replace(/\/$/, "");
   const token = await refresh(`${api}/oauth2/token`, {
     client_id: envOf(env, "COFRE_DROPBOX_APP_KEY"),

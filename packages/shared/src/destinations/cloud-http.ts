@@ -1,10 +1,14 @@
 /**
  * Pieces the HTTP cloud adapters (Google Drive, Dropbox) share: cutting a streamed body into
- * fixed-size upload chunks with bounded memory, an idle-timeout fetch, and classifying a
- * failed `fetch` (no HTTP answer at all) into the destination error family.
+ * fixed-size upload chunks with bounded memory, the fetch they send through (idle timeout,
+ * redirects refused), operator-only API overrides, and classifying a failed `fetch` (no HTTP
+ * answer at all) into the destination error family without keeping the provider's error.
  */
 import { CofreError, describeError } from "../errors.ts";
-import { IdleTimeoutError } from "./s3-http.ts";
+import { REDACTED, redactUrls } from "../redacted.ts";
+import { idleTimeoutFetch } from "./http-timeout.ts";
+import { guardHost } from "./network-guard.ts";
+import { credentialEnvName, findCredential, type OpenContext } from "./open-context.ts";
 
 export interface UploadChunk {
   /** Byte offset of `bytes` within the whole object. */
@@ -73,25 +77,59 @@ function errnoOf(e: unknown): string | undefined {
   return undefined;
 }
 
+/** The first CofreError in `e`'s cause chain (a client such as gaxios wraps what our fetch threw). */
+function cofreErrorIn(e: unknown): CofreError | undefined {
+  let cur: unknown = e;
+  for (let i = 0; i < 6 && cur; i++) {
+    if (cur instanceof CofreError) return cur;
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** Every URL's query string and userinfo hidden: the Dropbox SDK puts the refresh token and app secret in the token request's query. */
+export function redactSecretsInText(text: string): string {
+  return redactUrls(text).replace(/([a-z][a-z0-9+.-]*:\/\/[^\s?'"]*)\?[^\s'"]*/gi, `$1?${REDACTED}`);
+}
+
+/**
+ * What a CofreError keeps of a provider's error as `cause`: its name, message (URLs redacted)
+ * and errno code — never the error object itself, which for gaxios or the Dropbox SDK holds
+ * the request config (Authorization header, the token request's refresh token and client
+ * secret) that util.inspect would print.
+ */
+export function sanitizedCause(e: unknown): { name: string; message: string; code?: string } {
+  const errno = errnoOf(e);
+  return {
+    name: e instanceof Error ? e.name : typeof e,
+    message: redactSecretsInText(describeError(e)),
+    ...(errno ? { code: errno } : {}),
+  };
+}
+
 /**
  * A request that got no HTTP answer (refused, reset, DNS, TLS, timeout) as DESTINATION_NETWORK
- * or DESTINATION_TLS. `provider` names the service in the message; no URL is included (the
- * Dropbox SDK puts the refresh token in the token request's query string).
+ * or DESTINATION_TLS; a CofreError inside it (e.g. a refused redirect wrapped by gaxios) is
+ * returned as it is. `provider` names the service in the message; no URL is included (the
+ * Dropbox SDK puts the refresh token in the token request's query string), and the cause is
+ * a sanitized summary (sanitizedCause).
  */
 export function networkFailure(e: unknown, provider: string, details: Record<string, unknown> = {}): CofreError {
-  if (e instanceof CofreError) return e;
+  const inner = cofreErrorIn(e);
+  if (inner) return inner;
   const errno = errnoOf(e);
-  const text = describeError(e);
+  const text = redactSecretsInText(describeError(e));
+  const cause = sanitizedCause(e);
   if (errno && TLS_CODES.test(errno)) {
     return new CofreError("DESTINATION_TLS", {
       "pt-BR": `Falha de TLS ao falar com ${provider} (${errno}). Confira a data do sistema e os certificados confiáveis.`,
       en: `TLS failure talking to ${provider} (${errno}). Check the system clock and trusted certificates.`,
-    }, { details: { ...details, errno }, cause: e });
+    }, { details: { ...details, errno }, cause });
   }
   return new CofreError("DESTINATION_NETWORK", {
     "pt-BR": `Falha de rede ao falar com ${provider} (${errno ?? text}). Confira a conexão com a internet e o firewall e tente novamente.`,
     en: `Network failure talking to ${provider} (${errno ?? text}). Check the internet connection and firewall, and try again.`,
-  }, { details: { ...details, ...(errno ? { errno } : {}) }, cause: e });
+  }, { details: { ...details, ...(errno ? { errno } : {}) }, cause });
 }
 
 /** Concatenation-free view of the remaining bytes of a chunk from absolute offset `from`. */
@@ -99,83 +137,75 @@ export function tailOf(chunk: UploadChunk, from: number): Uint8Array<ArrayBuffer
   return chunk.bytes.subarray(from - chunk.offset);
 }
 
-/** Request bodies are handed to fetch in slices of this size, so upload progress is observable. */
-const SLICE = 64 * 1024;
+/**
+ * The fetch the cloud adapters send every request through: `base` behind the idle timeout of
+ * http-timeout.ts (which never follows redirects), and any 3xx answer with a Location refused
+ * as DESTINATION_IO — a provider API has no reason to redirect these requests, and following
+ * one could reach a host the SSRF guard never vetted with the request's token or client
+ * secret. A 3xx without Location is no redirect and is returned as it is (Drive's resumable
+ * uploads answer 308 "Resume Incomplete"). Only the target's origin is named in the error.
+ */
+export function cloudFetch(base: typeof fetch, idleMs: number, provider: string): typeof fetch {
+  const send = idleTimeoutFetch(base, idleMs);
+  return (async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+    const res = await send(input, init);
+    const location = res.status >= 300 && res.status < 400 ? res.headers.get("location") : null;
+    if (location === null) return res;
+    await res.body?.cancel().catch(() => {});
+    let target = "?";
+    try {
+      target = new URL(location, typeof input === "string" ? input : input instanceof URL ? input.href : input.url).origin;
+    } catch {
+      /* unparseable Location: named as "?" */
+    }
+    throw new CofreError("DESTINATION_IO", {
+      "pt-BR": `${provider} respondeu com um redirecionamento (${res.status}) para ${target}, que o Cofre não segue por segurança. Confira o endereço da API configurado pelo operador.`,
+      en: `${provider} answered with a redirect (${res.status}) to ${target}, which Cofre does not follow for security. Check the API address the operator configured.`,
+    }, { details: { status: res.status, redirectTo: target } });
+  }) as typeof fetch;
+}
+
+/** A setting from the operator's credentials file or environment only (see operatorEndpoint). */
+export function operatorSetting(ctx: OpenContext, kind: string, url: URL, field: string): string | undefined {
+  return findCredential({ ...ctx, credentials: { ...ctx.credentials, explicit: undefined } }, kind, url, field);
+}
 
 /**
- * Wraps `base` so that a request which makes no progress for `idleMs` — no request-body slice
- * taken by the connection, no response headers, no response-body chunk while one is awaited —
- * is aborted with IdleTimeoutError (a DESTINATION_NETWORK failure for the adapters; withRetry
- * then decides). An idle timer, not a total one: an 8 MiB chunk on a slow clinic uplink may
- * take minutes and must not time out while bytes flow. A caller's own signal still aborts.
- * Byte bodies are streamed in slices with their Content-Length kept (duplex "half").
+ * An API address the OPERATOR overrides (the local fakes, a proxy): read from the operator's
+ * credentials file or environment only (`COFRE_<KIND>_<FIELD>`, e.g. COFRE_GDRIVE_API_BASE),
+ * never from the destination spec nor from the explicit (database-stored, user-supplied)
+ * credentials — the token endpoint receives the operator's OAuth client secret, so a hosted
+ * user must not be able to move it. Validated as an http(s) URL and vetted by the SSRF guard.
  */
-export function timedFetch(base: typeof fetch, idleMs: number): typeof fetch {
-  return (async (input: Parameters<typeof fetch>[0], init: RequestInit = {}) => {
-    const ctl = new AbortController();
-    const outer = init.signal ?? (input instanceof Request ? input.signal : null);
-    const onOuter = () => ctl.abort(outer!.reason);
-    if (outer?.aborted) onOuter();
-    else outer?.addEventListener("abort", onOuter, { once: true });
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const arm = (what: string) => {
-      clearTimeout(timer);
-      timer = setTimeout(() => ctl.abort(new IdleTimeoutError(idleMs, what)), idleMs);
-    };
-    const disarm = () => clearTimeout(timer);
-    const headers = new Headers(init.headers ?? (input instanceof Request ? input.headers : undefined));
-    let body = init.body;
-    let duplex: { duplex?: "half" } = {};
-    if (body instanceof Uint8Array && body.length > SLICE) {
-      const bytes = body;
-      let off = 0;
-      headers.set("content-length", String(bytes.length));
-      body = new ReadableStream<Uint8Array>({
-        pull(c) {
-          arm("sending the request body");
-          if (off >= bytes.length) return c.close();
-          c.enqueue(bytes.subarray(off, Math.min(bytes.length, off + SLICE)));
-          off += SLICE;
-        },
-      }, { highWaterMark: 0 });
-      duplex = { duplex: "half" };
-    }
-    arm("waiting for the response");
-    let res: Response;
-    try {
-      res = await base(input, { ...init, headers, body, signal: ctl.signal, ...duplex } as RequestInit);
-    } catch (e) {
-      disarm();
-      outer?.removeEventListener("abort", onOuter);
-      const reason: unknown = ctl.signal.reason;
-      throw reason instanceof IdleTimeoutError ? reason : e;
-    }
-    disarm();
-    if (!res.body) return res;
-    const reader = res.body.getReader();
-    const wrapped = new ReadableStream<Uint8Array>({
-      async pull(c) {
-        arm("reading the response body");
-        try {
-          const r = await reader.read();
-          disarm();
-          if (r.done) {
-            outer?.removeEventListener("abort", onOuter);
-            c.close();
-          } else c.enqueue(r.value);
-        } catch (e) {
-          disarm();
-          const reason: unknown = ctl.signal.reason;
-          c.error(reason instanceof IdleTimeoutError ? reason : e);
-        }
-      },
-      cancel(reason) {
-        disarm();
-        return reader.cancel(reason);
-      },
-    }, { highWaterMark: 0 });
-    return new Response(wrapped, { status: res.status, statusText: res.statusText, headers: res.headers });
-  }) as typeof fetch;
+export async function operatorEndpoint(ctx: OpenContext, kind: string, url: URL, field: string, provider: string): Promise<string | undefined> {
+  const value = operatorSetting(ctx, kind, url, field);
+  if (value === undefined) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+    if (parsed.protocol !== "https:" && parsed.protocol !== "http:") throw new Error("not http(s)");
+  } catch {
+    throw new CofreError("INVALID_INPUT", {
+      "pt-BR": `Endereço inválido para ${provider} em ${credentialEnvName(kind, field)}: ${value}. Use uma URL http(s).`,
+      en: `Invalid ${provider} address in ${credentialEnvName(kind, field)}: ${value}. Use an http(s) URL.`,
+    }, { details: { field } });
+  }
+  await guardHost(parsed.hostname, ctx.network);
+  return value.replace(/\/+$/, "");
+}
+
+/**
+ * Refuses the spec parameters that used to re-point a cloud adapter's API (`?api=`, `?token=`,
+ * `?content=`): they now come from the operator's environment only (operatorEndpoint).
+ */
+export function refuseSpecEndpoints(url: URL, kind: string, provider: string, params: readonly string[]): void {
+  const found = params.filter((p) => url.searchParams.has(p));
+  if (found.length === 0) return;
+  const env = found.map((p) => credentialEnvName(kind, p === "api" ? "api_base" : p === "token" ? "token_url" : `${p}_base`)).join(", ");
+  throw new CofreError("INVALID_INPUT", {
+    "pt-BR": `O destino ${provider} não aceita ${found.map((p) => `?${p}=`).join(", ")} no endereço: o endereço da API só pode ser trocado pelo operador (${env}).`,
+    en: `The ${provider} destination does not accept ${found.map((p) => `?${p}=`).join(", ")} in its spec: only the operator can change the API address (${env}).`,
+  }, { details: { params: found } });
 }
 
 /**

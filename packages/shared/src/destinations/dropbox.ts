@@ -15,25 +15,25 @@
  *   folder / file_ancestor) — is DESTINATION_CONFLICT, never guessed around.
  * - Downloads (files/download with a Range header) use fetch with GET, which the content
  *   endpoints accept; the SDK buffers whole downloads (`res.buffer()`), fetch streams them.
- * - list_folder promises no order, so `list` reads the prefix's folder recursively (every
- *   list_folder/continue page), sorts by key and pages from there with the last key as
- *   cursor; without a limit it answers in one page, so listAll costs one listing.
+ * - list_folder promises no order, so `list` walks folders one at a time in key order
+ *   (tree-list.ts), each read whole and sorted; a page costs the folders it touches.
  * - Dropbox paths are case-insensitive: keys differing only in case are the same file.
  *
- * The SDK builds https://api.dropboxapi.com and https://content.dropboxapi.com URLs; `?api=`
- * (and `?content=`, default the same as api=) re-points them — at the local fake in tests.
- * The SDK's token refresh puts the refresh token and secret in the query string, so URLs are
- * never logged or put in error details here.
+ * The SDK builds https://api.dropboxapi.com and https://content.dropboxapi.com URLs; the
+ * operator's COFRE_DROPBOX_API_BASE (and COFRE_DROPBOX_CONTENT_BASE, default the same) re-point
+ * them — at the local fake in tests; a spec's `?api=`/`?content=` is refused. Redirects are
+ * refused (cloud-http.ts cloudFetch). The SDK's token refresh puts the refresh token and
+ * secret in the query string, so URLs are never logged or put in error details here.
  */
 import { Dropbox, DropboxAuth } from "dropbox";
 import { CofreError } from "../errors.ts";
-import { chunksOf, networkFailure, tailOf, timedFetch, typedBody, type UploadChunk } from "./cloud-http.ts";
+import { chunksOf, cloudFetch, networkFailure, operatorEndpoint, refuseSpecEndpoints, tailOf, typedBody, type UploadChunk } from "./cloud-http.ts";
 import type { ByteRange, Capabilities, Destination, ListPage, ObjectInfo } from "./contract.ts";
 import { assertValidKey } from "./keys.ts";
-import { guardHost } from "./network-guard.ts";
 import { findCredential, ioTimeoutOf, requireCredential, type OpenContext } from "./open-context.ts";
 import { runConnectionProbe } from "./probe.ts";
 import { parseRetryAfter, withRetry } from "./retry.ts";
+import { listTree, type TreeEntry } from "./tree-list.ts";
 
 export const DROPBOX_DEFAULT_FOLDER = "/Ortho+ Backups";
 const API = "https://api.dropboxapi.com";
@@ -71,8 +71,13 @@ export function headerSafeJson(v: unknown): string {
   return JSON.stringify(v).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
-/** Opens `dropbox:///path[?api=…&content=…&profile=…]`. */
+/**
+ * Opens `dropbox:///path[?profile=…]`. The API and content bases are the operator's to change
+ * (COFRE_DROPBOX_API_BASE, COFRE_DROPBOX_CONTENT_BASE — the local fake), never the spec's:
+ * the token request carries the operator's app secret (cloud-http.ts operatorEndpoint).
+ */
 export async function open(url: URL, ctx: OpenContext): Promise<DropboxDestination> {
+  refuseSpecEndpoints(url, "dropbox", "Dropbox", ["api", "content"]);
   if (url.host !== "") {
     throw new CofreError("INVALID_INPUT", {
       "pt-BR": `Destino Dropbox inválido: use três barras, como dropbox:///Ortho+ Backups (recebido host "${url.host}").`,
@@ -80,11 +85,9 @@ export async function open(url: URL, ctx: OpenContext): Promise<DropboxDestinati
     }, { details: { host: url.host } });
   }
   const path = decodeURIComponent(url.pathname).replace(/\/+$/, "");
-  const apiBase = (url.searchParams.get("api") ?? findCredential(ctx, "dropbox", url, "api_base") ?? API).replace(/\/+$/, "");
-  const contentBase = (url.searchParams.get("content") ?? findCredential(ctx, "dropbox", url, "content_base") ??
-    (apiBase === API ? CONTENT : apiBase)).replace(/\/+$/, "");
-  for (const base of new Set([apiBase, contentBase])) await guardHost(new URL(base).hostname, ctx.network);
-  const base = timedFetch(ctx.fetch ?? globalThis.fetch.bind(globalThis), ioTimeoutOf(ctx));
+  const apiBase = (await operatorEndpoint(ctx, "dropbox", url, "api_base", "Dropbox")) ?? API;
+  const contentBase = (await operatorEndpoint(ctx, "dropbox", url, "content_base", "Dropbox")) ?? (apiBase === API ? CONTENT : apiBase);
+  const base = cloudFetch(ctx.fetch ?? globalThis.fetch.bind(globalThis), ioTimeoutOf(ctx), "Dropbox");
   const repoint = ((input: Parameters<typeof fetch>[0], init?: RequestInit) => {
     let u = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
     if (u.startsWith(`${API}/`)) u = apiBase + u.slice(API.length);
@@ -116,10 +119,7 @@ export class DropboxDestination implements Destination {
   }
 
   get displaySpec() {
-    const path = this.#cfg.root.split("/").map((s) => encodeURIComponent(s)).join("/");
-    const api = this.#cfg.apiBase === API ? "" : `?api=${this.#cfg.apiBase}`;
-    const content = this.#cfg.contentBase === (this.#cfg.apiBase === API ? CONTENT : this.#cfg.apiBase) ? "" : `${api ? "&" : "?"}content=${this.#cfg.contentBase}`;
-    return `dropbox://${path}${api}${content}`;
+    return `dropbox://${this.#cfg.root.split("/").map((s) => encodeURIComponent(s)).join("/")}`;
   }
 
   #path(key: string) {
@@ -313,46 +313,48 @@ export class DropboxDestination implements Destination {
     }
   }
 
-  /** Every file below `dir` (recursive, following list_folder/continue); [] when `dir` is missing. */
-  async #walk(dir: string): Promise<{ key: string; info: ObjectInfo }[]> {
-    const out: { key: string; info: ObjectInfo }[] = [];
-    const rootLower = this.#cfg.root.toLowerCase();
-    const collect = (entries: { ".tag": string; path_display?: string; size?: number; server_modified?: string }[]) => {
-      for (const e of entries) {
-        if (e[".tag"] !== "file" || !e.path_display || !e.path_display.toLowerCase().startsWith(`${rootLower}/`)) continue;
-        const key = e.path_display.slice(this.#cfg.root.length + 1);
-        out.push({ key, info: infoOf(key, e) });
+  /**
+   * One folder's entries (every list_folder/continue page of it: Dropbox promises no order,
+   * so a folder is read whole before it can be sorted); null when it does not exist.
+   * `dirKey` "" is the destination's root.
+   */
+  async #readDir(dirKey: string): Promise<TreeEntry[] | null> {
+    type Entry = { ".tag": string; name: string; size?: number; server_modified?: string };
+    type Page = { entries: Entry[]; cursor: string; has_more: boolean };
+    const path = dirKey === "" ? this.#cfg.root : `${this.#cfg.root}/${dirKey}`;
+    const out: TreeEntry[] = [];
+    const collect = (p: Page) => {
+      for (const e of p.entries) {
+        if (e[".tag"] !== "file" && e[".tag"] !== "folder") continue; // "deleted" entries
+        out.push({ name: e.name, dir: e[".tag"] === "folder", size: Number(e.size ?? 0), modifiedAt: e.server_modified ? new Date(e.server_modified) : null });
       }
     };
-    type Entry = { ".tag": string; path_display?: string; path_lower?: string; size?: number; server_modified?: string };
-    let page: { entries: Entry[]; cursor: string; has_more: boolean };
+    let page: Page;
     try {
       // https://www.dropbox.com/developers/documentation/http/documentation#files-list_folder
-      page = (await this.#call(() => this.#dbx.filesListFolder({ path: dir, recursive: true, limit: LIST_PAGE }))).result as typeof page;
+      page = (await this.#call(() => this.#dbx.filesListFolder({ path: path === "/" ? "" : path, recursive: false, limit: LIST_PAGE }))).result as Page;
     } catch (e) {
-      if (e instanceof CofreError && e.code === "DESTINATION_NOT_FOUND") return [];
+      if (e instanceof CofreError && e.code === "DESTINATION_NOT_FOUND") return null;
       throw e;
     }
-    collect(page.entries);
+    collect(page);
     while (page.has_more) {
       const cursor = page.cursor;
       // https://www.dropbox.com/developers/documentation/http/documentation#files-list_folder-continue
-      page = (await this.#call(() => this.#dbx.filesListFolderContinue({ cursor }))).result as typeof page;
-      collect(page.entries);
+      page = (await this.#call(() => this.#dbx.filesListFolderContinue({ cursor }))).result as Page;
+      collect(page);
     }
     return out;
   }
 
-  async list(prefix: string, opts: { cursor?: string | null; limit?: number } = {}): Promise<ListPage> {
-    // The deepest folder the prefix names entirely: "a/b/c" lists below "a/b".
-    const cut = prefix.lastIndexOf("/");
-    const dir = cut < 0 ? this.#cfg.root : `${this.#cfg.root}/${prefix.slice(0, cut)}`;
-    const all = (await this.#walk(dir === "/" ? "" : dir))
-      .filter((o) => o.key.startsWith(prefix) && (opts.cursor == null || o.key > opts.cursor))
-      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    const limit = opts.limit ?? all.length;
-    const page = all.slice(0, Math.max(1, limit));
-    return { objects: page.map((o) => o.info), cursor: all.length > page.length ? page[page.length - 1]!.key : null };
+  /**
+   * Key-ordered pages through tree-list.ts: folders are read one at a time in key order and the
+   * walk stops when the page is full, so a page costs the folders it touches, not the whole
+   * tree (Dropbox's recursive listing has no order, so paging it in key order would mean
+   * reading everything for every page).
+   */
+  list(prefix: string, opts: { cursor?: string | null; limit?: number } = {}): Promise<ListPage> {
+    return listTree((dirKey) => this.#readDir(dirKey), prefix, opts);
   }
 
   async remove(key: string): Promise<void> {

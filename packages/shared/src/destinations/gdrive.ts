@@ -17,7 +17,13 @@
  * the final chunk completes the session (the initiating request returns just a session URI);
  * an abandoned session expires unseen. Downloads (alt=media with Range) also use fetch, for a
  * Web ReadableStream on Node and Deno alike; metadata calls (list, folder lookup/create,
- * delete) go through the googleapis client.
+ * delete) go through the googleapis client, with our own bearer header (#api).
+ *
+ * The access token is refreshed here (#token), one request inside the caller's withRetry
+ * attempt, never by google-auth-library (whose own refresh retries multiplied ours). The API
+ * base and token endpoint are the operator's (COFRE_GDRIVE_API_BASE, _TOKEN_URL), never the
+ * spec's; redirects are refused (cloud-http.ts cloudFetch) and the resumable session URI is
+ * held to the API base's host and the SSRF guard (#vetSession).
  *
  * Drive allows several files with one name. A put of an existing key replaces the newest file
  * of that name in place (files.update), then deletes older duplicates; two concurrent puts of a
@@ -25,13 +31,15 @@
  * `remove` deletes permanently (files.delete), not to the trash: retention is Cofre's policy,
  * and trashed backups would keep patient data (LGPD) and use quota for 30 more days.
  */
-import { auth, drive, type drive_v3 } from "@googleapis/drive";
+import { drive, type drive_v3 } from "@googleapis/drive";
 import { CofreError } from "../errors.ts";
-import { chunksOf, networkFailure, tailOf, timedFetch, typedBody, type UploadChunk } from "./cloud-http.ts";
+import {
+  chunksOf, cloudFetch, networkFailure, operatorEndpoint, operatorSetting, refuseSpecEndpoints, tailOf, typedBody, type UploadChunk,
+} from "./cloud-http.ts";
 import type { ByteRange, Capabilities, Destination, ListPage, ObjectInfo } from "./contract.ts";
 import { assertValidKey } from "./keys.ts";
 import { guardHost } from "./network-guard.ts";
-import { findCredential, ioTimeoutOf, requireCredential, type OpenContext } from "./open-context.ts";
+import { ioTimeoutOf, requireCredential, type NetworkPolicy, type OpenContext } from "./open-context.ts";
 import { runConnectionProbe } from "./probe.ts";
 import { parseRetryAfter, withRetry } from "./retry.ts";
 
@@ -56,6 +64,9 @@ interface GdriveConfig {
   /** ctx.fetch (or the global one) behind an idle timeout of ctx.ioTimeoutMs: every request goes here. */
   fetch: typeof fetch;
   chunkSize: number;
+  /** Hosts (host[:port]) a resumable session URI may point at: the API base's, plus COFRE_GDRIVE_UPLOAD_HOSTS. */
+  sessionHosts: string[];
+  network: NetworkPolicy;
 }
 
 /** An HTTP answer that was not a success, reduced to what classification needs. */
@@ -68,26 +79,20 @@ interface HttpFailure {
   oauthError?: string;
 }
 
-/** Opens `gdrive://<folder>[?api=…&token=…&profile=…]`. */
+/**
+ * Opens `gdrive://<folder>[?profile=…]`. The API base and token endpoint are the operator's to
+ * change (COFRE_GDRIVE_API_BASE, COFRE_GDRIVE_TOKEN_URL — the local fakes), never the spec's:
+ * the token endpoint receives the operator's OAuth client secret (cloud-http.ts operatorEndpoint).
+ */
 export async function open(url: URL, ctx: OpenContext): Promise<GdriveDestination> {
+  refuseSpecEndpoints(url, "gdrive", "Google Drive", ["api", "token"]);
   const segments = [url.host, ...url.pathname.split("/")]
     .filter((s) => s.length > 0)
     .map((s) => decodeURIComponent(s.replace(/\+/g, "%2B")));
-  const apiBase = (url.searchParams.get("api") ?? findCredential(ctx, "gdrive", url, "api_base") ?? DEFAULT_API).replace(/\/+$/, "");
-  const tokenUrl = url.searchParams.get("token") ?? findCredential(ctx, "gdrive", url, "token_url") ??
+  const apiBase = (await operatorEndpoint(ctx, "gdrive", url, "api_base", "Google Drive")) ?? DEFAULT_API;
+  const tokenUrl = (await operatorEndpoint(ctx, "gdrive", url, "token_url", "Google Drive")) ??
     (apiBase === DEFAULT_API ? DEFAULT_TOKEN_URL : `${apiBase}/token`);
-  for (const u of [apiBase, tokenUrl]) {
-    let parsed: URL;
-    try {
-      parsed = new URL(u);
-    } catch {
-      throw new CofreError("INVALID_INPUT", {
-        "pt-BR": `Endereço inválido para o Google Drive: ${u}.`,
-        en: `Invalid Google Drive address: ${u}.`,
-      }, { details: { address: u } });
-    }
-    await guardHost(parsed.hostname, ctx.network);
-  }
+  const sessionHosts = (operatorSetting(ctx, "gdrive", url, "upload_hosts") ?? "").split(",").map((h) => h.trim().toLowerCase()).filter(Boolean);
   return new GdriveDestination({
     folderPath: segments.length > 0 ? segments : [GDRIVE_DEFAULT_FOLDER],
     apiBase,
@@ -95,8 +100,10 @@ export async function open(url: URL, ctx: OpenContext): Promise<GdriveDestinatio
     clientId: requireCredential(ctx, "gdrive", url, "client_id"),
     clientSecret: requireCredential(ctx, "gdrive", url, "client_secret"),
     refreshToken: requireCredential(ctx, "gdrive", url, "refresh_token"),
-    fetch: timedFetch(ctx.fetch ?? globalThis.fetch.bind(globalThis), ioTimeoutOf(ctx)),
+    fetch: cloudFetch(ctx.fetch ?? globalThis.fetch.bind(globalThis), ioTimeoutOf(ctx), "Google Drive"),
     chunkSize: GDRIVE_CHUNK,
+    sessionHosts: [new URL(apiBase).host.toLowerCase(), ...sessionHosts],
+    network: ctx.network,
   });
 }
 
@@ -122,24 +129,19 @@ export class GdriveDestination implements Destination {
   readonly kind = "gdrive";
   readonly capabilities: Capabilities = { rangeReads: true, resumableUploads: true, serverChecksums: ["md5"] };
   readonly #cfg: GdriveConfig;
-  readonly #oauth: InstanceType<typeof auth.OAuth2>;
   readonly #drive: drive_v3.Drive;
   #folderId: Promise<string> | null = null;
+  /** The current access token and when we stop using it (a minute before Google's expiry). */
+  #access: { token: string; usableUntil: number } | null = null;
+  #refreshing: Promise<string> | null = null;
 
   constructor(cfg: GdriveConfig) {
     this.#cfg = cfg;
-    this.#oauth = new auth.OAuth2({
-      clientId: cfg.clientId,
-      clientSecret: cfg.clientSecret,
-      endpoints: { oauth2TokenUrl: cfg.tokenUrl },
-      // Refresh and repeat once when Drive answers 401 although the token looked fresh.
-      forceRefreshOnFailure: true,
-      transporterOptions: { fetchImplementation: cfg.fetch, retry: false },
-    });
-    this.#oauth.setCredentials({ refresh_token: cfg.refreshToken });
+    // No auth client: the token refresh is ours (#token), so it runs inside the caller's one
+    // withRetry loop. google-auth-library retried refreshes on its own (transporterOptions
+    // could not turn that off), multiplying every retry of ours.
     this.#drive = drive({
       version: "v3",
-      auth: this.#oauth,
       rootUrl: `${cfg.apiBase}/`,
       fetchImplementation: cfg.fetch,
       // withRetry is the one retry loop; gaxios must not retry on its own.
@@ -149,7 +151,7 @@ export class GdriveDestination implements Destination {
 
   get displaySpec() {
     const folder = this.#cfg.folderPath.map((s) => encodeURIComponent(s)).join("/");
-    return `gdrive://${folder}${this.#cfg.apiBase === DEFAULT_API ? "" : `?api=${this.#cfg.apiBase}`}`;
+    return `gdrive://${folder}`;
   }
 
   // ---- errors ------------------------------------------------------------------------------
@@ -175,15 +177,70 @@ export class GdriveDestination implements Destination {
     });
   }
 
-  /** A fresh access token (refreshing with the refresh token when needed). */
-  async #token(force = false): Promise<string> {
-    if (force) this.#oauth.setCredentials({ refresh_token: this.#cfg.refreshToken });
+  /**
+   * A usable access token, refreshed with the refresh token when missing, expired or `force`d
+   * (https://developers.google.com/identity/protocols/oauth2/web-server#offline: POST to the
+   * token endpoint, grant_type=refresh_token). ONE request and no retry of its own: it runs
+   * inside the caller's withRetry attempt, so a failing token endpoint costs one request per
+   * attempt. Concurrent callers share one refresh.
+   */
+  #token(force = false): Promise<string> {
+    if (force) this.#access = null;
+    if (this.#access && Date.now() < this.#access.usableUntil) return Promise.resolve(this.#access.token);
+    this.#refreshing ??= this.#refresh().finally(() => {
+      this.#refreshing = null;
+    });
+    return this.#refreshing;
+  }
+
+  async #refresh(): Promise<string> {
+    let res: Response;
     try {
-      const { token } = await this.#oauth.getAccessToken();
-      if (!token) throw new Error("no access token");
-      return token;
+      res = await this.#cfg.fetch(this.#cfg.tokenUrl, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({
+          grant_type: "refresh_token",
+          client_id: this.#cfg.clientId,
+          client_secret: this.#cfg.clientSecret,
+          refresh_token: this.#cfg.refreshToken,
+        }).toString(),
+      });
     } catch (e) {
-      throw this.classify(e);
+      throw networkFailure(e, "Google Drive");
+    }
+    const text = await res.text().catch(() => "");
+    let data: { access_token?: unknown; expires_in?: unknown; error?: unknown } = {};
+    try {
+      data = JSON.parse(text) as typeof data;
+    } catch {
+      /* not JSON: classified by status */
+    }
+    if (!res.ok) {
+      throw classifyFailure({ status: res.status, oauthError: typeof data.error === "string" ? data.error : `http_${res.status}`, retryAfter: res.headers.get("retry-after") });
+    }
+    if (typeof data.access_token !== "string" || data.access_token === "") {
+      throw new CofreError("DESTINATION_IO", {
+        "pt-BR": "O Google não devolveu um token de acesso. Tente novamente; se persistir, autorize o Cofre no Google Drive de novo.",
+        en: "Google returned no access token. Try again; if it persists, authorize Cofre for Google Drive again.",
+      });
+    }
+    const ttlSec = typeof data.expires_in === "number" && data.expires_in > 0 ? data.expires_in : 3600;
+    this.#access = { token: data.access_token, usableUntil: Date.now() + Math.max(0, ttlSec - 60) * 1000 };
+    return data.access_token;
+  }
+
+  /**
+   * A googleapis call with our bearer token (the method's options carry the header); when
+   * Drive answers 401 although the token looked fresh, one forced refresh and a repeat.
+   */
+  async #api<T>(call: (opts: { headers: Record<string, string> }) => Promise<T>): Promise<T> {
+    const bearer = async (force: boolean) => ({ headers: { authorization: `Bearer ${await this.#token(force)}` } });
+    try {
+      return await call(await bearer(false));
+    } catch (e) {
+      if (failureOf(e)?.status !== 401) throw e;
+      return await call(await bearer(true));
     }
   }
 
@@ -216,22 +273,46 @@ export class GdriveDestination implements Destination {
     return this.#folderId;
   }
 
+  /**
+   * Walks (and creates where missing) the folder path. Drive allows several folders with one
+   * name: when duplicates exist (made by concurrent first runs, or by hand), every writer uses
+   * the OLDEST (createdTime, then id — the same answer for all), so backups never split
+   * between them; the others are left alone (they may hold someone's files).
+   * A create is retried only after listing again: a create whose answer was lost has already
+   * made the folder, and creating again would make a duplicate. After creating, the folder is
+   * looked up again, so two concurrent creators both settle on the oldest.
+   */
   async #resolveFolder(): Promise<string> {
     let parent = "root";
     for (const name of this.#cfg.folderPath) {
-      const q = `name = ${quote(name)} and ${quote(parent)} in parents and mimeType = '${FOLDER_MIME}' and trashed = false`;
-      const found = await this.#call("find folder", () =>
-        this.#drive.files.list({ q, orderBy: "createdTime", pageSize: 10, fields: "files(id,name)", spaces: "drive" }));
-      const existing = found.data.files?.[0]?.id;
-      if (existing) {
-        parent = existing;
-        continue;
+      let id = await this.#call("find folder", () => this.#findFolder(name, parent));
+      if (!id) {
+        const under = parent;
+        await this.#call("create folder", async (attempt) => {
+          if (attempt > 1 && (await this.#findFolder(name, under))) return;
+          await this.#api((o) => this.#drive.files.create({ requestBody: { name, mimeType: FOLDER_MIME, parents: [under] }, fields: "id" }, o));
+        });
+        id = await this.#call("find folder", () => this.#findFolder(name, under));
+        if (!id) {
+          throw new CofreError("DESTINATION_IO", {
+            "pt-BR": `O Google Drive criou a pasta "${name}" mas não a encontra. Tente novamente.`,
+            en: `Google Drive created folder "${name}" but cannot find it. Try again.`,
+          }, { details: { folder: name } });
+        }
       }
-      const created = await this.#call("create folder", () =>
-        this.#drive.files.create({ requestBody: { name, mimeType: FOLDER_MIME, parents: [parent] }, fields: "id" }));
-      parent = created.data.id!;
+      parent = id;
     }
     return parent;
+  }
+
+  /** The oldest live folder named `name` in `parent` (one request, no retry: callers run it under #call). */
+  async #findFolder(name: string, parent: string): Promise<string | null> {
+    const q = `name = ${quote(name)} and ${quote(parent)} in parents and mimeType = '${FOLDER_MIME}' and trashed = false`;
+    const found = await this.#api((o) =>
+      this.#drive.files.list({ q, orderBy: "createdTime", pageSize: 100, fields: "files(id,name,createdTime)", spaces: "drive" }, o));
+    const oldest = [...(found.data.files ?? [])].sort((a, b) =>
+      String(a.createdTime).localeCompare(String(b.createdTime)) || String(a.id).localeCompare(String(b.id)))[0];
+    return oldest?.id ?? null;
   }
 
   /** Every live file named `key` in the folder, newest first. */
@@ -239,7 +320,7 @@ export class GdriveDestination implements Destination {
     const folder = await this.#folder();
     const q = `name = ${quote(key)} and ${quote(folder)} in parents and trashed = false and mimeType != '${FOLDER_MIME}'`;
     const res = await this.#call("stat", () =>
-      this.#drive.files.list({ q, orderBy: "modifiedTime desc", pageSize: 100, fields: "files(id,name,size,modifiedTime,createdTime)" }), key);
+      this.#api((o) => this.#drive.files.list({ q, orderBy: "modifiedTime desc", pageSize: 100, fields: "files(id,name,size,modifiedTime,createdTime)" }, o)), key);
     return res.data.files ?? [];
   }
 
@@ -247,7 +328,7 @@ export class GdriveDestination implements Destination {
     for (const fileId of ids) {
       await this.#call("delete", async () => {
         try {
-          await this.#drive.files.delete({ fileId });
+          await this.#api((o) => this.#drive.files.delete({ fileId }, o));
         } catch (e) {
           if (failureOf(e)?.status !== 404) throw e; // already gone: fine
         }
@@ -314,8 +395,30 @@ export class GdriveDestination implements Destination {
       await res.body?.cancel().catch(() => {});
       const location = res.headers.get("location");
       if (!location) throw new Error("Drive returned no session URI");
-      return location;
+      return await this.#vetSession(location);
     }, key);
+  }
+
+  /**
+   * The session URI is where every chunk (with our bearer token) goes next, so it gets the
+   * same checks as the API base: an http(s) URL on the API base's host (or one the operator
+   * lists in COFRE_GDRIVE_UPLOAD_HOSTS), whose address passes the SSRF guard.
+   */
+  async #vetSession(location: string): Promise<string> {
+    let u: URL | null = null;
+    try {
+      u = new URL(location);
+    } catch {
+      /* refused below */
+    }
+    if (!u || (u.protocol !== "https:" && u.protocol !== "http:") || !this.#cfg.sessionHosts.includes(u.host.toLowerCase())) {
+      throw new CofreError("DESTINATION_IO", {
+        "pt-BR": `O Google Drive indicou uma sessão de envio em outro endereço (${u?.origin ?? "inválido"}), que o Cofre recusa por segurança.`,
+        en: `Google Drive named an upload session at another address (${u?.origin ?? "invalid"}), which Cofre refuses for security.`,
+      }, { details: { sessionOrigin: u?.origin ?? null } });
+    }
+    await guardHost(u.hostname, this.#cfg.network);
+    return u.href;
   }
 
   /**
@@ -412,13 +515,14 @@ export class GdriveDestination implements Destination {
     const objects: ObjectInfo[] = [];
     for (;;) {
       const res = await this.#call("list", () =>
-        this.#drive.files.list({
-          q,
-          orderBy: "name",
-          pageSize,
-          fields: "nextPageToken,files(id,name,size,modifiedTime)",
-          ...(pageToken ? { pageToken } : {}),
-        }));
+        this.#api((o) =>
+          this.#drive.files.list({
+            q,
+            orderBy: "name",
+            pageSize,
+            fields: "nextPageToken,files(id,name,size,modifiedTime)",
+            ...(pageToken ? { pageToken } : {}),
+          }, o)));
       for (const f of res.data.files ?? []) {
         const name = f.name ?? "";
         if (name === last || !name.startsWith(prefix)) continue;
