@@ -197,6 +197,71 @@ comment on function cofre.assert_role_on_tenant(uuid, cofre.tenant_role) is
 revoke execute on function cofre.assert_role_on_tenant(uuid, cofre.tenant_role) from public, anon, service_role;
 grant execute on function cofre.assert_role_on_tenant(uuid, cofre.tenant_role) to authenticated;
 
+-- The project owner: whoever acts as `service_role` — the holder of the project's service-role
+-- key (the host app's backend, Cofre's Edge Functions and workers, `cofre` with that key). Only
+-- the owner may do what reaches every clinic at once (restores of scope whole or tables, see
+-- 20261125020000). Read from the `role` setting, which SET ROLE (PostgREST's per-request switch,
+-- `set local role service_role` in the backend) sets after checking membership, and which a
+-- security definer function cannot change: inside the RPC it still names the caller's role. The
+-- host hook cannot grant it: host_tenant_role maps clinic roles only.
+create function cofre_private.caller_is_project_owner()
+returns boolean
+language sql
+stable
+set search_path = ''
+as $$
+  select coalesce(current_setting('role', true) = 'service_role', false)
+$$;
+comment on function cofre_private.caller_is_project_owner() is
+  'True when the current request acts as service_role (SET ROLE, as PostgREST and Cofre''s backend do): the project owner, who alone may act on every clinic at once (restores of scope whole or tables).';
+revoke execute on function cofre_private.caller_is_project_owner() from public;
+
+-- The one way an RPC reaches a clinic's row by its id (destinations, schedules, runs, restores):
+-- one lookup of the row's tenant (no lock: a refused caller must never wait on another clinic's
+-- row lock), one role check on that tenant — or, when nothing was found, on a tenant that exists
+-- nowhere — then one error; only an allowed caller locks the row. Unknown and other clinics' ids
+-- therefore run the same statements before the same 42501 (supabase/tests/19-no-inference.sql).
+--   p_row            null::<table>: the table, and the type of the row returned;
+--   p_owner_allowed  the project owner (caller_is_project_owner) skips the role check;
+--   p_live_only      only rows with deleted_at null count (soft-deleted rows read as unknown).
+-- The table name comes from the row type, never from a caller's text, so the dynamic SQL below
+-- cannot be injected; the id and tenant are bound parameters.
+create function cofre_private.lock_owned_row(
+  p_row anyelement, p_id uuid, p_min_role cofre.tenant_role,
+  p_owner_allowed boolean default false, p_live_only boolean default false
+)
+returns anyelement
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_table regclass;
+  v_live text := case when p_live_only then ' and x.deleted_at is null' else '' end;
+  v_tenant uuid;
+  v_locked bigint;
+begin
+  select nullif(t.typrelid, 0)::regclass into v_table from pg_catalog.pg_type t where t.oid = pg_catalog.pg_typeof(p_row);
+  if v_table is null then
+    raise exception 'Cofre: lock_owned_row needs a table''s row type, not %', pg_catalog.pg_typeof(p_row)
+      using errcode = '42804';
+  end if;
+  execute format('select x.tenant_id from %s x where x.id = $1%s', v_table, v_live) into v_tenant using p_id;
+  if not (p_owner_allowed and cofre_private.caller_is_project_owner()) then
+    perform cofre.assert_role_on_tenant(v_tenant, p_min_role);
+  end if;
+  execute format('select x.* from %s x where x.id = $1 and x.tenant_id = $2%s for update', v_table, v_live)
+    into p_row using p_id, v_tenant;
+  get diagnostics v_locked = row_count;
+  if v_locked = 0 then
+    perform cofre.assert_role_on_tenant(null, p_min_role);  -- unknown, or gone since the check: like an unknown id
+  end if;
+  return p_row;
+end;
+$$;
+comment on function cofre_private.lock_owned_row(anyelement, uuid, cofre.tenant_role, boolean, boolean) is
+  'Locks and returns the row of table <type of p_row> with id p_id after checking the caller holds p_min_role in its tenant (the project owner skips the check when p_owner_allowed; p_live_only ignores soft-deleted rows); the same 42501 "Cofre: permission denied for this tenant", through the same statements, for unknown and other clinics'' ids.';
+revoke execute on function cofre_private.lock_owned_row(anyelement, uuid, cofre.tenant_role, boolean, boolean) from public;
+
 -- ---------------------------------------------------------------------------------------------
 -- Privileges and RLS
 -- ---------------------------------------------------------------------------------------------

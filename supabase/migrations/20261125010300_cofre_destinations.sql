@@ -166,31 +166,6 @@ comment on function cofre_private.validate_destination_settings(cofre.destinatio
   'Checks a destination''s non-secret settings for its kind (required keys, absolute local path, FTP/SFTP port, S3 storage class, boolean offsite) and refuses any key that names a credential. Returns the settings.';
 revoke execute on function cofre_private.validate_destination_settings(cofre.destination_kind, jsonb) from public;
 
-create function cofre_private.destination_for_update(p_destination_id uuid, p_min_role cofre.tenant_role)
-returns cofre.destinations
-language plpgsql
-set search_path = ''
-as $$
-declare
-  d cofre.destinations;
-  v_tenant uuid;
-begin
-  -- One path for unknown and other clinics' ids: look the tenant up (no lock: a refused caller must
-  -- never wait on another clinic's row lock), check the role on it — or on no tenant — and raise the
-  -- one error; only an allowed caller locks the row.
-  select x.tenant_id into v_tenant from cofre.destinations x where x.id = p_destination_id and x.deleted_at is null;
-  perform cofre.assert_role_on_tenant(v_tenant, p_min_role);
-  select * into d from cofre.destinations x where x.id = p_destination_id and x.tenant_id = v_tenant and x.deleted_at is null for update;
-  if not found then
-    perform cofre.assert_role_on_tenant(null, p_min_role);  -- gone since the check: like an unknown id
-  end if;
-  return d;
-end;
-$$;
-comment on function cofre_private.destination_for_update(uuid, cofre.tenant_role) is
-  'Locks a live destination after checking the caller holds p_min_role in its tenant; raises the same 42501 for unknown, deleted and foreign destinations.';
-revoke execute on function cofre_private.destination_for_update(uuid, cofre.tenant_role) from public;
-
 -- ---------------------------------------------------------------------------------------------
 -- API
 -- ---------------------------------------------------------------------------------------------
@@ -241,7 +216,7 @@ as $$
 declare
   d cofre.destinations;
 begin
-  d := cofre_private.destination_for_update(p_destination_id, 'admin');
+  d := cofre_private.lock_owned_row(null::cofre.destinations, p_destination_id, 'admin', p_live_only => true);
   if p_name is not null and length(btrim(p_name)) not between 1 and 120 then
     raise exception 'Cofre: destination name must have 1 to 120 characters' using errcode = '22023', hint = 'COFRE_INVALID_INPUT';
   end if;
@@ -275,7 +250,7 @@ as $$
 declare
   d cofre.destinations;
 begin
-  d := cofre_private.destination_for_update(p_destination_id, 'admin');
+  d := cofre_private.lock_owned_row(null::cofre.destinations, p_destination_id, 'admin', p_live_only => true);
   update cofre.destinations x set deleted_at = now(), enabled = false, secret_hint = null, secret_set_at = null
    where x.id = d.id;
   perform cofre_private.audit(d.tenant_id, 'destination.deleted', 'destination', d.id::text,
@@ -297,7 +272,7 @@ as $$
 declare
   d cofre.destinations;
 begin
-  d := cofre_private.destination_for_update(p_destination_id, 'operator');
+  d := cofre_private.lock_owned_row(null::cofre.destinations, p_destination_id, 'operator', p_live_only => true);
   update cofre.destinations x
      set test_status = 'requested', test_requested_at = now(), test_message = null
    where x.id = d.id;

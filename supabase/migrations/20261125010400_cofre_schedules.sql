@@ -213,31 +213,6 @@ comment on function cofre_private.set_schedule_destinations(uuid, uuid, uuid[]) 
   'Replaces a schedule''s destinations after checking each is a live destination of the same tenant (others: "unknown destination").';
 revoke execute on function cofre_private.set_schedule_destinations(uuid, uuid, uuid[]) from public;
 
-create function cofre_private.schedule_for_update(p_schedule_id uuid, p_min_role cofre.tenant_role)
-returns cofre.schedules
-language plpgsql
-set search_path = ''
-as $$
-declare
-  s cofre.schedules;
-  v_tenant uuid;
-begin
-  -- One path for unknown and other clinics' ids: look the tenant up (no lock: a refused caller must
-  -- never wait on another clinic's row lock), check the role on it — or on no tenant — and raise the
-  -- one error; only an allowed caller locks the row.
-  select x.tenant_id into v_tenant from cofre.schedules x where x.id = p_schedule_id;
-  perform cofre.assert_role_on_tenant(v_tenant, p_min_role);
-  select * into s from cofre.schedules x where x.id = p_schedule_id and x.tenant_id = v_tenant for update;
-  if not found then
-    perform cofre.assert_role_on_tenant(null, p_min_role);  -- gone since the check: like an unknown id
-  end if;
-  return s;
-end;
-$$;
-comment on function cofre_private.schedule_for_update(uuid, cofre.tenant_role) is
-  'Locks a schedule after checking the caller holds p_min_role in its tenant; the same 42501 for unknown and foreign schedules.';
-revoke execute on function cofre_private.schedule_for_update(uuid, cofre.tenant_role) from public;
-
 -- ---------------------------------------------------------------------------------------------
 -- API
 -- ---------------------------------------------------------------------------------------------
@@ -308,7 +283,7 @@ declare
   n cofre.schedules;
   v_tz text;
 begin
-  s := cofre_private.schedule_for_update(p_schedule_id, 'admin');
+  s := cofre_private.lock_owned_row(null::cofre.schedules, p_schedule_id, 'admin');
   n := s;
   n.name := coalesce(btrim(p_name), s.name);
   n.backup_type := coalesce(p_backup_type, s.backup_type);
@@ -361,7 +336,7 @@ as $$
 declare
   s cofre.schedules;
 begin
-  s := cofre_private.schedule_for_update(p_schedule_id, 'admin');
+  s := cofre_private.lock_owned_row(null::cofre.schedules, p_schedule_id, 'admin');
   update cofre.schedules x set status = 'paused', next_run_at = null where x.id = s.id;
   perform cofre_private.audit(s.tenant_id, 'schedule.paused', 'schedule', s.id::text, '{}');
 end;
@@ -380,7 +355,7 @@ declare
   s cofre.schedules;
   v_next timestamptz;
 begin
-  s := cofre_private.schedule_for_update(p_schedule_id, 'admin');
+  s := cofre_private.lock_owned_row(null::cofre.schedules, p_schedule_id, 'admin');
   s.status := 'active';
   v_next := cofre_private.schedule_next_run(s);
   update cofre.schedules x set status = 'active', next_run_at = v_next where x.id = s.id;
@@ -402,7 +377,7 @@ as $$
 declare
   s cofre.schedules;
 begin
-  s := cofre_private.schedule_for_update(p_schedule_id, 'admin');
+  s := cofre_private.lock_owned_row(null::cofre.schedules, p_schedule_id, 'admin');
   delete from cofre.schedules x where x.id = s.id;
   perform cofre_private.audit(s.tenant_id, 'schedule.deleted', 'schedule', s.id::text,
     jsonb_build_object('name', s.name, 'passphrase_destroyed', cofre_private.forget_secret('schedule', s.id)));

@@ -191,31 +191,6 @@ comment on function cofre_private.enqueue_backup(uuid, cofre.backup_type, cofre.
   'Queues a backup run, resolving its parent for incremental/differential types; 55006 when the clinic already has one queued or running; 55000 COFRE_PASSPHRASE_REQUIRED for an encrypted schedule whose passphrase is not set.';
 revoke execute on function cofre_private.enqueue_backup(uuid, cofre.backup_type, cofre.run_trigger, uuid, uuid[], boolean, boolean) from public;
 
-create function cofre_private.run_for_update(p_run_id uuid, p_min_role cofre.tenant_role)
-returns cofre.runs
-language plpgsql
-set search_path = ''
-as $$
-declare
-  r cofre.runs;
-  v_tenant uuid;
-begin
-  -- One path for unknown and other clinics' ids: look the tenant up (no lock: a refused caller must
-  -- never wait on another clinic's row lock), check the role on it — or on no tenant — and raise the
-  -- one error; only an allowed caller locks the row.
-  select x.tenant_id into v_tenant from cofre.runs x where x.id = p_run_id;
-  perform cofre.assert_role_on_tenant(v_tenant, p_min_role);
-  select * into r from cofre.runs x where x.id = p_run_id and x.tenant_id = v_tenant for update;
-  if not found then
-    perform cofre.assert_role_on_tenant(null, p_min_role);  -- gone since the check: like an unknown id
-  end if;
-  return r;
-end;
-$$;
-comment on function cofre_private.run_for_update(uuid, cofre.tenant_role) is
-  'Locks a run after checking the caller holds p_min_role in its tenant; the same 42501 for unknown and foreign runs.';
-revoke execute on function cofre_private.run_for_update(uuid, cofre.tenant_role) from public;
-
 -- ---------------------------------------------------------------------------------------------
 -- API for the tab
 -- ---------------------------------------------------------------------------------------------
@@ -279,7 +254,7 @@ declare
   r cofre.runs;
   v_id uuid;
 begin
-  r := cofre_private.run_for_update(p_run_id, 'operator');
+  r := cofre_private.lock_owned_row(null::cofre.runs, p_run_id, 'operator');
   if r.kind <> 'backup' or r.status not in ('succeeded', 'partial') then
     raise exception 'Cofre: only a finished backup can be verified' using errcode = '55000', hint = 'COFRE_NOT_VERIFIABLE';
   end if;
@@ -306,7 +281,7 @@ declare
   r cofre.runs;
   v_status cofre.run_status;
 begin
-  r := cofre_private.run_for_update(p_run_id, 'operator');
+  r := cofre_private.lock_owned_row(null::cofre.runs, p_run_id, 'operator');
   if r.status in ('succeeded', 'partial', 'failed', 'cancelled') then
     raise exception 'Cofre: this run has already finished' using errcode = '55000', hint = 'COFRE_RUN_FINISHED';
   end if;

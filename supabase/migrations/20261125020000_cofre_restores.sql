@@ -1,5 +1,5 @@
--- Cofre restores: a clinic admin asks to restore a finished backup; the engine always runs a
--- dry run first and reports what would change; only after an admin confirms that report
+-- Cofre restores: a clinic admin (or the project owner) asks to restore a finished backup; the
+-- engine always runs a dry run first and reports what would change; only after it is confirmed
 -- (typing its confirmation code) does the engine apply it.
 --
 --   start_restore            → dry_run_requested
@@ -12,6 +12,10 @@
 --
 -- Scope: whole (the entire backup), tables (the listed schema.table names), tenant (only the
 -- clinic's own rows of the host app's tables — the engine filters by the host's tenant key).
+-- Clinics share one database, so whole and tables restores overwrite every clinic's rows: only
+-- the project owner (service_role, cofre_private.caller_is_project_owner) may request, confirm
+-- or cancel them. A clinic's admin restores only scope tenant; asking for more is refused with
+-- 42501 COFRE_PROJECT_OWNER_ONLY, after the clinic check (which is the same for every scope).
 -- A drill (drill = true) restores into a scratch target instead of the live database, to measure
 -- the recovery time: every succeeded restore's duration is a measured RTO, which
 -- get_dashboard_summary reports (20261125020200). One restore at a time per clinic.
@@ -104,36 +108,33 @@ revoke execute on function cofre_private.check_restore_transition() from public;
 create trigger restores_check_transition before update of status on cofre.restores
   for each row execute function cofre_private.check_restore_transition();
 
-create function cofre_private.restore_for_update(p_restore_id uuid, p_min_role cofre.tenant_role)
-returns cofre.restores
+create function cofre_private.assert_restore_scope_allowed(p_scope cofre.restore_scope)
+returns void
 language plpgsql
+stable
 set search_path = ''
 as $$
-declare
-  r cofre.restores;
-  v_tenant uuid;
 begin
-  -- One path for unknown and other clinics' ids: look the tenant up (no lock: a refused caller must
-  -- never wait on another clinic's row lock), check the role on it — or on no tenant — and raise the
-  -- one error; only an allowed caller locks the row.
-  select x.tenant_id into v_tenant from cofre.restores x where x.id = p_restore_id;
-  perform cofre.assert_role_on_tenant(v_tenant, p_min_role);
-  select * into r from cofre.restores x where x.id = p_restore_id and x.tenant_id = v_tenant for update;
-  if not found then
-    perform cofre.assert_role_on_tenant(null, p_min_role);  -- gone since the check: like an unknown id
+  -- Clinics share one database: a whole or tables restore rewrites every clinic's rows, so it is
+  -- the project owner's alone; a clinic's admin restores only the clinic's own rows.
+  if p_scope <> 'tenant' and not cofre_private.caller_is_project_owner() then
+    raise exception 'Cofre: only the project owner (service_role) can restore the whole database or selected tables; a clinic restores its own rows (scope tenant)'
+      using errcode = '42501', hint = 'COFRE_PROJECT_OWNER_ONLY';
   end if;
-  return r;
 end;
 $$;
-comment on function cofre_private.restore_for_update(uuid, cofre.tenant_role) is
-  'Locks a restore after checking the caller holds p_min_role in its tenant; the same 42501 for unknown and foreign restores.';
-revoke execute on function cofre_private.restore_for_update(uuid, cofre.tenant_role) from public;
+comment on function cofre_private.assert_restore_scope_allowed(cofre.restore_scope) is
+  'Raises 42501 COFRE_PROJECT_OWNER_ONLY unless the scope is tenant or the caller is the project owner (service_role): whole and tables restores overwrite every clinic''s rows.';
+revoke execute on function cofre_private.assert_restore_scope_allowed(cofre.restore_scope) from public;
 
 -- ---------------------------------------------------------------------------------------------
--- API for the tab (clinic admins)
+-- API for the tab (clinic admins: scope tenant) and the project owner (service_role: any scope)
 -- ---------------------------------------------------------------------------------------------
+-- The clinic check comes first and is the same for every scope, so a caller without a role on
+-- the backup's clinic learns nothing (not even whether it holds an owner-scope restore); a
+-- clinic's admin is then refused whole and tables scopes, requested or confirmed.
 create function cofre.start_restore(
-  p_backup_run_id uuid, p_scope cofre.restore_scope default 'whole', p_tables text[] default null,
+  p_backup_run_id uuid, p_scope cofre.restore_scope default 'tenant', p_tables text[] default null,
   p_drill boolean default false
 )
 returns uuid
@@ -147,12 +148,13 @@ declare
   v_id uuid;
 begin
   -- Unknown and other clinics' backups: the same 42501 as a missing role.
-  r := cofre_private.run_for_update(p_backup_run_id, 'admin');
-  if r.kind <> 'backup' or r.status not in ('succeeded', 'partial') then
-    raise exception 'Cofre: only a finished backup can be restored' using errcode = '55000', hint = 'COFRE_NOT_RESTORABLE';
-  end if;
+  r := cofre_private.lock_owned_row(null::cofre.runs, p_backup_run_id, 'admin', p_owner_allowed => true);
   if p_scope is null then
     raise exception 'Cofre: restore scope is required' using errcode = '22023', hint = 'COFRE_INVALID_INPUT';
+  end if;
+  perform cofre_private.assert_restore_scope_allowed(p_scope);
+  if r.kind <> 'backup' or r.status not in ('succeeded', 'partial') then
+    raise exception 'Cofre: only a finished backup can be restored' using errcode = '55000', hint = 'COFRE_NOT_RESTORABLE';
   end if;
   if p_scope = 'tables' then
     if p_tables is null or cardinality(p_tables) not between 1 and 500
@@ -179,9 +181,9 @@ begin
 end;
 $$;
 comment on function cofre.start_restore(uuid, cofre.restore_scope, text[], boolean) is
-  'Asks for a restore of a finished backup (scope whole, tables or tenant; drill = into a scratch target to measure RTO). The engine runs a dry run first; nothing is applied until confirm_restore. 55006 while another restore of the clinic is in progress. Clinic admins only.';
-revoke execute on function cofre.start_restore(uuid, cofre.restore_scope, text[], boolean) from public, anon, service_role;
-grant execute on function cofre.start_restore(uuid, cofre.restore_scope, text[], boolean) to authenticated;
+  'Asks for a restore of a finished backup (drill = into a scratch target to measure RTO). Clinic admins: scope tenant only (the clinic''s own rows; the default). The project owner (service_role): also whole and tables, which overwrite every clinic''s rows; 42501 COFRE_PROJECT_OWNER_ONLY for anyone else. The engine runs a dry run first; nothing is applied until confirm_restore. 55006 while another restore of the clinic is in progress.';
+revoke execute on function cofre.start_restore(uuid, cofre.restore_scope, text[], boolean) from public, anon;
+grant execute on function cofre.start_restore(uuid, cofre.restore_scope, text[], boolean) to authenticated, service_role;
 
 create function cofre.confirm_restore(p_restore_id uuid, p_confirmation_code text)
 returns void
@@ -192,7 +194,8 @@ as $$
 declare
   r cofre.restores;
 begin
-  r := cofre_private.restore_for_update(p_restore_id, 'admin');
+  r := cofre_private.lock_owned_row(null::cofre.restores, p_restore_id, 'admin', p_owner_allowed => true);
+  perform cofre_private.assert_restore_scope_allowed(r.scope);
   if r.status <> 'awaiting_confirmation' then
     raise exception 'Cofre: this restore is not waiting for confirmation' using errcode = '55000', hint = 'COFRE_NOT_AWAITING_CONFIRMATION';
   end if;
@@ -205,9 +208,9 @@ begin
 end;
 $$;
 comment on function cofre.confirm_restore(uuid, text) is
-  'Confirms a restore after reading its dry-run report, by typing the report''s 6-digit confirmation code; the engine then applies it. Clinic admins only.';
-revoke execute on function cofre.confirm_restore(uuid, text) from public, anon, service_role;
-grant execute on function cofre.confirm_restore(uuid, text) to authenticated;
+  'Confirms a restore after reading its dry-run report, by typing the report''s 6-digit confirmation code; the engine then applies it. Clinic admins (scope tenant) and the project owner (service_role, any scope).';
+revoke execute on function cofre.confirm_restore(uuid, text) from public, anon;
+grant execute on function cofre.confirm_restore(uuid, text) to authenticated, service_role;
 
 create function cofre.cancel_restore(p_restore_id uuid)
 returns cofre.restore_status
@@ -219,7 +222,8 @@ declare
   r cofre.restores;
   v_status cofre.restore_status;
 begin
-  r := cofre_private.restore_for_update(p_restore_id, 'admin');
+  r := cofre_private.lock_owned_row(null::cofre.restores, p_restore_id, 'admin', p_owner_allowed => true);
+  perform cofre_private.assert_restore_scope_allowed(r.scope);
   if r.status in ('succeeded', 'failed', 'cancelled') then
     raise exception 'Cofre: this restore has already finished' using errcode = '55000', hint = 'COFRE_RESTORE_FINISHED';
   end if;
@@ -237,9 +241,9 @@ begin
 end;
 $$;
 comment on function cofre.cancel_restore(uuid) is
-  'Cancels a restore that has not started applying, or asks the worker of a running one to stop (returns the status after the call). Clinic admins only.';
-revoke execute on function cofre.cancel_restore(uuid) from public, anon, service_role;
-grant execute on function cofre.cancel_restore(uuid) to authenticated;
+  'Cancels a restore that has not started applying, or asks the worker of a running one to stop (returns the status after the call). Clinic admins (scope tenant) and the project owner (service_role, any scope).';
+revoke execute on function cofre.cancel_restore(uuid) from public, anon;
+grant execute on function cofre.cancel_restore(uuid) to authenticated, service_role;
 
 -- ---------------------------------------------------------------------------------------------
 -- API for the workers (service_role)

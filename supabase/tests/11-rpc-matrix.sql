@@ -24,33 +24,17 @@ update cofre.runs set content_stats = jsonb_build_object('tables', jsonb_build_o
     'public.patients', jsonb_build_object('rows', 10, 'sha256', repeat('ab', 32))))
  where id = '000000ea-0000-4000-8000-000000000000';
 
--- Runs p_setup as the owner, then p_sql as p_who, and rolls both back (GUCs included); returns
--- 'ok' or 'SQLSTATE: message'. pgTAP's own bookkeeping stays outside the rolled-back block.
-create function pg_temp.try_as(p_setup text, p_who text, p_sql text) returns text language plpgsql as $fx$
-begin
-  begin
-    if p_setup is not null then execute p_setup; end if;
-    perform pg_temp.act_as(p_who);
-    execute p_sql;
-    raise exception 'rollback' using errcode = 'ZZ999';
-  exception when sqlstate 'ZZ999' then
-    return 'ok';
-  end;
-exception when others then
-  return sqlstate || ': ' || sqlerrm;
-end;
-$fx$;
-
 -- An awaiting restore of clinic A, made by the owner inside a cell (rolled back with it).
 create function pg_temp.awaiting_restore_sql() returns text language sql as $fx$
   select $s$insert into cofre.restores (id, tenant_id, backup_run_id, scope, status, confirmation_code)
             values ('0000ffa1-0000-4000-8000-000000000000', '0000000a-0000-4000-8000-000000000000',
-                    '000000ea-0000-4000-8000-000000000000', 'whole', 'awaiting_confirmation', '123456')$s$
+                    '000000ea-0000-4000-8000-000000000000', 'tenant', 'awaiting_confirmation', '123456')$s$
 $fx$;
 
 with rpc(fn, call, min_role, denial, setup) as (values
   -- Tab RPCs: min_role = the least role that may call it; denial = what a caller without it gets.
-  -- any = every signed-in user and service_role; signed_in = every signed-in user.
+  -- any = every signed-in user and service_role; signed_in = every signed-in user;
+  -- admin+owner = the clinic's admins and the project owner (service_role).
   ('update_tenant', $$select cofre.update_tenant('0000000a-0000-4000-8000-000000000000', 'Clínica A2')$$, 'admin', null, null),
   ('set_tenant_member', $$select cofre.set_tenant_member('0000000a-0000-4000-8000-000000000000', '00000000-0000-4000-8000-0000000000f0', 'viewer')$$, 'admin', null, null),
   ('remove_tenant_member', $$select cofre.remove_tenant_member('0000000a-0000-4000-8000-000000000000', '00000000-0000-4000-8000-0000000000a3')$$, 'admin', null, null),
@@ -72,9 +56,10 @@ with rpc(fn, call, min_role, denial, setup) as (values
   ('get_dashboard_summary', $$select cofre.get_dashboard_summary('0000000a-0000-4000-8000-000000000000')$$, 'viewer', null, null),
   ('list_daily_backup_stats', $$select * from cofre.list_daily_backup_stats('0000000a-0000-4000-8000-000000000000', current_date - 7, current_date)$$, 'viewer', null, null),
   ('list_daily_storage_usage', $$select * from cofre.list_daily_storage_usage('0000000a-0000-4000-8000-000000000000', current_date - 7, current_date)$$, 'viewer', null, null),
-  ('start_restore', $$select cofre.start_restore('000000ea-0000-4000-8000-000000000000', 'tables', '{public.patients}')$$, 'admin', null, null),
-  ('confirm_restore', $$select cofre.confirm_restore('0000ffa1-0000-4000-8000-000000000000', '123456')$$, 'admin', null, pg_temp.awaiting_restore_sql()),
-  ('cancel_restore', $$select cofre.cancel_restore('0000ffa1-0000-4000-8000-000000000000')$$, 'admin', null, pg_temp.awaiting_restore_sql()),
+  -- Restores of scope tenant (every scope × persona: 20-restore-scopes.sql); admin+owner = clinic admins and service_role.
+  ('start_restore', $$select cofre.start_restore('000000ea-0000-4000-8000-000000000000', 'tenant')$$, 'admin+owner', null, null),
+  ('confirm_restore', $$select cofre.confirm_restore('0000ffa1-0000-4000-8000-000000000000', '123456')$$, 'admin+owner', null, pg_temp.awaiting_restore_sql()),
+  ('cancel_restore', $$select cofre.cancel_restore('0000ffa1-0000-4000-8000-000000000000')$$, 'admin+owner', null, pg_temp.awaiting_restore_sql()),
   ('set_notification_settings', $$select cofre.set_notification_settings('0000000a-0000-4000-8000-000000000000', '{Ops@Clinic-A.test}', 'en', '{backup_failed,weekly_report}')$$, 'admin', null, null),
   ('list_audit_events', $$select * from cofre.list_audit_events('0000000a-0000-4000-8000-000000000000')$$, 'admin', null, null),
   ('preview_schedule_runs', $$select cofre.preview_schedule_runs('daily', '02:00')$$, 'any', null, null),
@@ -107,6 +92,7 @@ with rpc(fn, call, min_role, denial, setup) as (values
   select r.fn, r.call, r.setup, w.persona,
     case
       when w.persona = 'anon' then '42501: permission denied for schema cofre'
+      when w.persona = 'service_role' and r.min_role = 'admin+owner' then 'ok'
       when w.persona = 'service_role' and r.min_role not in ('service', 'any') then '42501: permission denied for function ' || r.fn
       when w.persona <> 'service_role' and r.min_role = 'service' then '42501: permission denied for function ' || r.fn
       when r.min_role = 'service' then coalesce(r.denial, 'ok')

@@ -4,21 +4,27 @@ begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = extensions, public;
 
-select plan(24);
+select plan(26);
 
 \ir fixtures/cofre.psql
 
 create temp table ids (name text primary key, id uuid, code text);
 grant all on ids to authenticated, service_role;
 
--- Input checks (as clinic A's admin).
-select pg_temp.act_as('admin_a');
+-- Input checks (as the project owner, the only one who may ask for scope tables).
+select pg_temp.act_as('service_role');
 select throws_ok($$select cofre.start_restore('000000ea-0000-4000-8000-000000000000', 'tables')$$, '22023',
   'Cofre: list 1 to 500 tables as schema.table (lower-case names)', 'scope tables needs tables');
 select throws_ok($$select cofre.start_restore('000000ea-0000-4000-8000-000000000000', 'tables', '{"public.patients; drop table x"}')$$, '22023',
   'Cofre: list 1 to 500 tables as schema.table (lower-case names)', 'table names are checked');
 select throws_ok($$select cofre.start_restore('000000ea-0000-4000-8000-000000000000', 'whole', '{public.patients}')$$, '22023',
   'Cofre: tables are listed only for a restore of scope tables', 'tables only with scope tables');
+insert into ids (name, id) values ('t', cofre.start_restore('000000ea-0000-4000-8000-000000000000', 'tables',
+  '{public.patients,public.appointments,public.patients}'));
+select is((select status::text || ' ' || array_to_string(tables, ',') || ' ' || coalesce(requested_by::text, 'no user')
+             from cofre.restores where id = (select id from ids where name = 't')),
+  'dry_run_requested public.appointments,public.patients no user', 'the owner''s tables restore starts as a dry-run request (tables de-duplicated, sorted)');
+select is(cofre.cancel_restore((select id from ids where name = 't')), 'cancelled'::cofre.restore_status, 'the owner cancels it');
 select pg_temp.act_as('owner');
 insert into cofre.runs (id, tenant_id, destination_ids) values
   ('0000e0a1-0000-4000-8000-000000000000', '0000000a-0000-4000-8000-000000000000', '{000000da-0000-4000-8000-000000000000}');
@@ -26,11 +32,10 @@ select pg_temp.act_as('admin_a');
 select throws_ok($$select cofre.start_restore('0000e0a1-0000-4000-8000-000000000000')$$, '55000',
   'Cofre: only a finished backup can be restored', 'a queued backup cannot be restored');
 
--- The happy path.
-insert into ids (name, id) values ('r', cofre.start_restore('000000ea-0000-4000-8000-000000000000', 'tables',
-  '{public.patients,public.appointments,public.patients}'));
-select is((select status::text || ' ' || array_to_string(tables, ',') from cofre.restores where id = (select id from ids where name = 'r')),
-  'dry_run_requested public.appointments,public.patients', 'a restore starts as a dry-run request (tables de-duplicated, sorted)');
+-- The happy path: a clinic admin restores the clinic's own rows (scope tenant, the default).
+insert into ids (name, id) values ('r', cofre.start_restore('000000ea-0000-4000-8000-000000000000'));
+select is((select status::text || ' ' || scope::text || ' ' || requested_by::text from cofre.restores where id = (select id from ids where name = 'r')),
+  'dry_run_requested tenant 00000000-0000-4000-8000-0000000000a1', 'a restore starts as a dry-run request of the clinic''s rows');
 select throws_ok($$select cofre.start_restore('000000ea-0000-4000-8000-000000000000')$$, '55006',
   'Cofre: a restore is already in progress for this clinic', 'one restore at a time per clinic');
 select throws_ok(format($$select cofre.confirm_restore(%L, '000000')$$, (select id from ids where name = 'r')), '55000',
