@@ -75,7 +75,7 @@ describe("applyChangeSets with a filter", () => {
     try {
       const applied = await sql.begin((tx) =>
         applyChangeSets(tx, source.manifest, source.entryData, {
-          filter: { tables: new Set(["public.items", "public.notes"]), rowFilter: () => "t.clinic_id = 1" },
+          filter: { tables: new Set(["public.items", "public.notes"]), rowFilter: () => ({ column: "clinic_id", value: "1" }) },
         })
       );
       expect(applied).toEqual([

@@ -1,4 +1,4 @@
-/** `cofre restore --tables | --tenant | --dry-run | --apply` from the real command line. */
+/** `cofre restore --tables | --tenant | --dry-run | --apply | --recreate-other-tenant-parents` from the real command line. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cofre } from "../support/cli.ts";
 import { CLINIC_A, fixtureBackup, rowsChecksum, withDb } from "./support.ts";
@@ -48,5 +48,10 @@ describe("cofre restore partial and live modes", () => {
     const wrong = cli([...base, "--apply", id, ...scope], { COFRE_LANG: "en" });
     expect(wrong.status).not.toBe(0);
     expect(wrong.stderr).toContain("RESTORE_CONFLICT");
+
+    // --recreate-other-tenant-parents reaches the restore, which accepts it only with --tenant.
+    const alone = cli([...base, "--recreate-other-tenant-parents", "--tables", "public.procedures"]);
+    expect(alone.status).not.toBe(0);
+    expect(alone.stderr).toContain("--recreate-other-tenant-parents só vale com --tenant");
   });
 });

@@ -92,6 +92,21 @@ describe("live restore with a dry run", () => {
     expect(await clinicChecksums(live, CLINIC_A)).toEqual(await clinicChecksums(fx.sourceUrl, CLINIC_A));
   });
 
+  it("a tenant merge refuses a key that moved to another clinic: dry run and apply, nothing written", async () => {
+    const live = await fx.scratch("moved");
+    await fx.restore(live);
+    const tables = ["clinics", "clinic_members", "procedures", "patients", "appointments", "treatment_plans", "treatment_plan_items"].map((t) => `public.${t}`);
+    const earlier = await fx.restore(live, { tenant: `clinic_id=${CLINIC_A}`, tables, dryRun: true });
+    // Patient 2 (clinic A's in the backup) now belongs to clinic B.
+    await withDb(live, (sql) => sql`update public.patients set clinic_id = ${CLINIC_B}, notes = 'transferido' where id = 2`);
+    const before = await rowsChecksum(live, "public.patients");
+    const crossTenant = { code: "RESTORE_CONFLICT", details: { reason: "cross-tenant-key", tables: [{ table: '"public"."patients"', rows: 1 }] } };
+    await expect(fx.restore(live, { tenant: `clinic_id=${CLINIC_A}`, tables, dryRun: true })).rejects.toMatchObject(crossTenant);
+    await expect(fx.restore(live, { tenant: `clinic_id=${CLINIC_A}`, tables, apply: earlier.dryRunId })).rejects.toMatchObject(crossTenant);
+    expect(await rowsChecksum(live, "public.patients")).toEqual(before);
+    expect(await withDb(live, (sql) => sql`select clinic_id::text from public.patients where id = 2`)).toEqual([{ clinic_id: CLINIC_B }]);
+  });
+
   it("refuses tables without a primary key, naming them", async () => {
     const live = await fx.scratch("nopk");
     await fx.restore(live);

@@ -29,8 +29,8 @@ export async function withDb<T>(url: string, fn: (sql: postgres.Sql) => Promise<
   }
 }
 
-/** A source database with the fixture, and a backup of it in a temporary folder. */
-export async function fixtureBackup(tag: string) {
+/** A source database with the fixture (then `extraSql`, if given), and a backup of it in a temporary folder. */
+export async function fixtureBackup(tag: string, extraSql?: string) {
   const names: string[] = [];
   const dir = mkdtempSync(join(tmpdir(), `cofre-restore-${tag}-`));
   const scratch = async (suffix: string, supabaseShape = true) => {
@@ -40,6 +40,7 @@ export async function fixtureBackup(tag: string) {
   };
   const sourceUrl = await scratch("src");
   await withDb(sourceUrl, (sql) => sql.unsafe(FIXTURE_SQL));
+  if (extraSql) await withDb(sourceUrl, (sql) => sql.unsafe(extraSql));
   const destination = new LocalDestination(dir);
   const backup = await runBackup({ sourceUrl, destination, schemas: ["public"] });
   return {

@@ -2,7 +2,8 @@
  * `--tenant clinic_id=<uuid>`: one clinic's rows, plus the rows they need (the clinic row,
  * the procedures its plan items use, its users) and the children without the tenant column
  * (plan items) — and nothing of the other clinic, proven by checksums of clinic B's rows
- * before and after.
+ * before and after. Tenant safety: a key that belongs to another clinic in the target, and
+ * another clinic's row the target lacks, are refused (RESTORE_CONFLICT, tables and counts).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLINIC_A, CLINIC_B, clinicChecksums, fixtureBackup, rowsChecksum, withDb } from "./support.ts";
@@ -68,6 +69,53 @@ describe("tenant restore", () => {
       details: { tables: [{ table: '"public"."patients"', rows: 2 }] },
     });
     expect(await clinicChecksums(url, CLINIC_A)).toEqual(before);
+  });
+
+  it("refuses keys that belong to another clinic in the target, directly or through a parent, and writes nothing", async () => {
+    const url = await fx.scratch("moved");
+    await fx.restore(url);
+    // After the backup: patient 2 (clinic A's) moved to clinic B; one of clinic A's plan items
+    // (no clinic_id column) moved under a plan of clinic B.
+    await withDb(url, async (sql) => {
+      await sql`update public.patients set clinic_id = ${CLINIC_B} where id = 2`;
+      await sql`update public.treatment_plan_items set plan_id = (select min(id) from public.treatment_plans where clinic_id = ${CLINIC_B})
+                 where id = (select min(i.id) from public.treatment_plan_items i join public.treatment_plans p on p.id = i.plan_id
+                              where p.clinic_id = ${CLINIC_A})`;
+    });
+    const before = { a: await clinicChecksums(url, CLINIC_A), b: await clinicChecksums(url, CLINIC_B) };
+    const err = await fx.restore(url, { tenant: `clinic_id=${CLINIC_A}` }).then(() => null, (e: unknown) => e);
+    expect(err).toMatchObject({
+      code: "RESTORE_CONFLICT",
+      details: {
+        reason: "cross-tenant-key",
+        tables: [{ table: '"public"."patients"', rows: 1 }, { table: '"public"."treatment_plan_items"', rows: 1 }],
+      },
+    });
+    // Tables and counts only: no row value in the message or the details.
+    expect(JSON.stringify(err) + String((err as Error).message)).not.toMatch(/Paciente|São José|clinica-a/);
+    expect({ a: await clinicChecksums(url, CLINIC_A), b: await clinicChecksums(url, CLINIC_B) }).toEqual(before);
+  });
+
+  it("refuses to re-create another clinic's rows this clinic references, unless --recreate-other-tenant-parents", async () => {
+    // In this backup one of clinic A's appointments is for patient 1, a patient of clinic B.
+    const fx2 = await fixtureBackup("tenant_xref", `insert into public.appointments (clinic_id, patient_id, starts_at)
+      values ('${CLINIC_A}', 1, '2025-07-01T09:00:00Z')`);
+    try {
+      const url = await fx2.scratch("empty");
+      await expect(fx2.restore(url, { tenant: `clinic_id=${CLINIC_A}` })).rejects.toMatchObject({
+        code: "RESTORE_CONFLICT",
+        details: { reason: "other-tenant-parents", tables: [{ table: '"public"."patients"', rows: 1 }] },
+      });
+      // Nothing was written, not even the schema (one transaction).
+      expect(await withDb(url, (sql) => sql`select to_regclass('public.patients') is null as absent`)).toEqual([{ absent: true }]);
+
+      const summary = await fx2.restore(url, { tenant: `clinic_id=${CLINIC_A}`, recreateOtherTenantParents: true });
+      expect(summary.warnings.some((w) => w.startsWith('"public"."patients": 1 row(s) of another clinic_id'))).toBe(true);
+      expect(await withDb(url, (sql) => sql`select id::int, clinic_id::text from public.patients where clinic_id = ${CLINIC_B}`))
+        .toEqual([{ id: 1, clinic_id: CLINIC_B }]);
+    } finally {
+      await fx2.cleanup();
+    }
   });
 
   it("refuses a tenant column no table has", async () => {

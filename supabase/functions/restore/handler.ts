@@ -27,6 +27,7 @@ export function makeHandler(env: FunctionEnv): Handler {
       tables: parsed.data.tables,
       withDependencies: parsed.data.withDependencies,
       tenant: parsed.data.tenant,
+      recreateOtherTenantParents: parsed.data.recreateOtherTenantParents,
       intoSchema: parsed.data.intoSchema,
       dryRun: parsed.data.dryRun,
       apply: parsed.data.apply,

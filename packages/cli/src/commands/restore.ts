@@ -6,7 +6,7 @@ import { DB_OPTIONS, DESTINATION_OPTIONS, destinationContext, openCliDestination
 import { parseBucketList, parseBucketMap } from "@cofre/shared/sources/storage/spec.ts";
 import { runStorageRestore, type StorageRestoreSummary } from "@cofre/shared/sources/storage/restore.ts";
 
-export const RESTORE_USAGE = "cofre restore --from <destination> --backup <id|latest> --db <target-postgres-url> | --db-env VAR [--credentials-file F] [--passphrase-env VAR | --passphrase-file F] [--tables s.t,… [--with-dependencies]] [--tenant column=value] [--schema new_name] [--dry-run | --apply <dry-run id>] [--buckets b1,b2 [--bucket-map old=new] [--overwrite] [--storage <endpoint>]] [--json]  (--buckets without --db/--db-env: the buckets alone)";
+export const RESTORE_USAGE = "cofre restore --from <destination> --backup <id|latest> --db <target-postgres-url> | --db-env VAR [--credentials-file F] [--passphrase-env VAR | --passphrase-file F] [--tables s.t,… [--with-dependencies]] [--tenant column=value [--recreate-other-tenant-parents]] [--schema new_name] [--dry-run | --apply <dry-run id>] [--buckets b1,b2 [--bucket-map old=new] [--overwrite] [--storage <endpoint>]] [--json]  (--buckets without --db/--db-env: the buckets alone)";
 
 export async function restoreCommand(argv: string[], locale: Locale): Promise<number> {
   const { values } = parse(argv, {
@@ -19,6 +19,7 @@ export async function restoreCommand(argv: string[], locale: Locale): Promise<nu
     tables: { type: "string", multiple: true },
     "with-dependencies": { type: "boolean" },
     tenant: { type: "string" },
+    "recreate-other-tenant-parents": { type: "boolean" },
     schema: { type: "string" },
     "dry-run": { type: "boolean" },
     apply: { type: "string" },
@@ -47,6 +48,7 @@ export async function restoreCommand(argv: string[], locale: Locale): Promise<nu
     tables: values.tables,
     withDependencies: values["with-dependencies"],
     tenant: values.tenant,
+    recreateOtherTenantParents: values["recreate-other-tenant-parents"],
     intoSchema: values.schema,
     dryRun: values["dry-run"],
     apply: values.apply,

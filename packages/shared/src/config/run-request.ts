@@ -46,6 +46,8 @@ export const RunRestoreRequest = z.object({
   withDependencies: z.boolean().optional(),
   /** One tenant's rows: `column=value`, e.g. `clinic_id=4f1c…`. */
   tenant: z.string().min(3).max(300).regex(/^[^=]+=.+$/).optional(),
+  /** With `tenant`: allow re-creating rows of another tenant that this tenant's rows reference (docs/restore.md, "Tenant safety"). */
+  recreateOtherTenantParents: z.boolean().optional(),
   /** Whole restore under another schema name: `new_name` or `old=new`. */
   intoSchema: z.string().min(1).max(130).optional(),
   /** Compare with the live database and report per table; writes nothing. */

@@ -26,11 +26,18 @@ export interface ChangeFilter {
   /** Only change sets of these tables (`schema.name`, unquoted, as in the manifest); default all. */
   tables?: ReadonlySet<string>;
   /**
-   * A SQL boolean over alias `t` holding the table's columns (e.g. `t.clinic_id = '…'`), or
-   * null for every row. Applied to the target's rows a change would delete or truncate, and to
-   * the rows it would insert: rows outside it are neither touched nor added.
+   * Rows where `column` equals `value` (cast to the column's type, passed as a query
+   * parameter), or null for every row of that table. Applied to the target's rows a change
+   * would delete or truncate, and to the rows it would insert: rows outside it are neither
+   * touched nor added. The column must be one of the change set's columns.
    */
-  rowFilter?: (table: { schema: string; name: string }) => string | null;
+  rowFilter?: (table: { schema: string; name: string }) => RowFilter | null;
+}
+
+/** `column = value`: a structured row filter (no SQL text crosses this API). */
+export interface RowFilter {
+  column: string;
+  value: string;
 }
 
 export interface ApplyChangesOptions {
@@ -123,10 +130,20 @@ export async function applyTableChanges(
   const label = `${cs.schema}.${cs.name}`;
   const into = opts.into?.({ schema: cs.schema, name: cs.name }) ?? { schema: cs.schema, name: cs.name };
   const target = qualified(into.schema, into.name);
-  const pred = opts.filter?.rowFilter?.({ schema: cs.schema, name: cs.name }) ?? "true";
+  const rows = opts.filter?.rowFilter?.({ schema: cs.schema, name: cs.name }) ?? null;
   const out: AppliedChanges = { schema: cs.schema, name: cs.name, truncated: false, inserted: 0, updated: 0, deleted: 0 };
   try {
     const types = await columnTypes(tx, into.schema, into.name, cs.columns, label);
+    if (rows && !cs.columns.includes(rows.column)) {
+      throw new CofreError("INVALID_INPUT", {
+        "pt-BR": `O filtro de linhas usa a coluna ${rows.column}, que as alterações da tabela ${label} não têm.`,
+        en: `The row filter uses column ${rows.column}, which the changes of table ${label} do not have.`,
+      }, { details: { table: label, column: rows.column } });
+    }
+    // The filter as a SQL boolean over alias `t`; its value is always parameter $1 of the
+    // statements that use it (`params`), never spliced into the text.
+    const pred = rows ? `t.${ident(rows.column)} = cast($1::text as ${types.get(rows.column)})` : "true";
+    const params = rows ? [rows.value] : [];
     const unpin = await pinValueTextSettings(tx, VALUE_TEXT_SETTINGS);
     await stage(tx, cs, read, label);
     const cast = (alias: string, c: string) => `${alias}.${ident(c)}::${types.get(c)}`;
@@ -140,7 +157,7 @@ export async function applyTableChanges(
 
     if (cs.truncated) {
       out.truncated = true;
-      out.deleted += (await tx.unsafe(`delete from only ${target} t where ${pred}`)).count;
+      out.deleted += (await tx.unsafe(`delete from only ${target} t where ${pred}`, params)).count;
     }
     if (cs.key) {
       const keyMatch = (a: string) => cs.key!.map((k) => `${a}.${ident(k)} = ${cast("c", k)}`).join(" and ");
@@ -148,11 +165,13 @@ export async function applyTableChanges(
         `select count(*)::text as n from only ${target} t join (${newRows(`c.${OP} = 'U'`)}) n
            on ${cs.key.map((k) => `t.${ident(k)} = n.${ident(k)}`).join(" and ")}
           where (${pred}) and (select ${pred} from (select n.*) t)`,
+        params,
       );
       const removed = count(await tx.unsafe(
         `delete from only ${target} t using ${STAGE} c where c.${OP} in ('U', 'D') and ${keyMatch("t")} and ${pred}`,
+        params,
       ));
-      const added = count(await tx.unsafe(insert(`c.${OP} = 'U'`)));
+      const added = count(await tx.unsafe(insert(`c.${OP} = 'U'`), params));
       out.updated = Math.min(Number(u!.n), removed, added);
       out.deleted += removed - out.updated;
       out.inserted += added - out.updated;
@@ -170,12 +189,13 @@ export async function applyTableChanges(
           if (op.op === "I") {
             let j = i;
             while (j + 1 < ops.length && ops[j + 1]!.op === "I") j++;
-            out.inserted += count(await tx.unsafe(insert(`c.cofre_n between ${op.n} and ${ops[j]!.n}`)));
+            out.inserted += count(await tx.unsafe(insert(`c.cofre_n between ${op.n} and ${ops[j]!.n}`), params));
             i = j + 1;
           } else {
             out.deleted += count(await tx.unsafe(
               `delete from only ${target} where ctid = (
                  select t.ctid from only ${target} t, ${STAGE} c where c.cofre_n = ${op.n} and ${equal} and ${pred} limit 1)`,
+              params,
             ));
             i++;
           }

@@ -8,7 +8,8 @@
  * 3. needed parents, transitively: rows that own or needed rows reference by foreign key (the
  *    clinic row itself, the shared procedure catalogue, auth.users rows), so the result keeps
  *    its integrity. Parents never pull in their other children, so another tenant's rows are
- *    only ever picked as a parent one of this tenant's rows references.
+ *    only ever picked as a parent one of this tenant's rows references — and a restore refuses
+ *    to insert those unless asked to (restore-merge.ts, TenantGuard).
  *
  * Steps 2 and 3 repeat until nothing changes. Foreign keys are the target's (same tables as
  * the backup's), restricted to staged tables.
@@ -16,8 +17,10 @@
 import { CofreError } from "../errors.ts";
 import type { Db } from "../sources/postgres/db.ts";
 import { ident } from "../sources/postgres/db.ts";
+import { literal } from "../sources/postgres/schema/sql.ts";
+import type { TenantGuard } from "./restore-live.ts";
 import { columnsEqual, PICK, type StagedTable } from "./restore-stage.ts";
-import type { TargetCatalog } from "./restore-target.ts";
+import type { TableKey, TargetCatalog } from "./restore-target.ts";
 
 export interface TenantFilter {
   column: string;
@@ -44,8 +47,6 @@ export function parseTenant(spec: string): TenantFilter {
 export interface TenantPick {
   /** Per staged table: own rows and needed parents. */
   counts: Map<string, { own: number; parents: number }>;
-  /** Parent rows that carry the tenant column with another value (picked only because this tenant's rows reference them). */
-  foreignParents: { table: string; rows: number }[];
   /** Tables that have the tenant column. */
   tenantTables: Set<string>;
 }
@@ -81,7 +82,7 @@ export async function pickTenantRows(
       en: `No table in the backup has column ${tenant.column}; check the name given to --tenant.`,
     }, { details: { column: tenant.column } });
   }
-  const fks = catalog.foreignKeys.filter((f) => byTarget.has(f.child) && byTarget.has(f.parent));
+  const fks = followedKeys(staged, catalog);
   for (let changed = true; changed;) {
     changed = false;
     for (const f of fks) {
@@ -103,16 +104,63 @@ export async function pickTenantRows(
     }
   }
   const counts = new Map<string, { own: number; parents: number }>();
-  const foreignParents: TenantPick["foreignParents"] = [];
   for (const s of staged) {
-    const [c] = await tx.unsafe<{ own: number; parents: number; foreign: number }[]>(
+    const [c] = await tx.unsafe<{ own: number; parents: number }[]>(
       `select count(*) filter (where ${ident(PICK)} = ${OWN})::int as own,
-              count(*) filter (where ${ident(PICK)} = ${PARENT})::int as parents,
-              ${tenantTables.has(s.target) ? `count(*) filter (where ${ident(PICK)} = ${PARENT})::int` : "0"} as foreign
+              count(*) filter (where ${ident(PICK)} = ${PARENT})::int as parents
          from ${s.stage}`,
     );
     counts.set(s.target, { own: c!.own, parents: c!.parents });
-    if (c!.foreign > 0) foreignParents.push({ table: s.target, rows: c!.foreign });
   }
-  return { counts, foreignParents, tenantTables };
+  return { counts, tenantTables };
+}
+
+/** The foreign keys the tenant filter follows: between staged tables, read from the target's catalog. */
+function followedKeys(staged: readonly StagedTable[], catalog: TargetCatalog) {
+  const keys = new Set(staged.map((s) => s.target));
+  return catalog.foreignKeys.filter((f) => keys.has(f.child) && keys.has(f.parent));
+}
+
+/** `<alias>.<column> = <value cast to the column's type>`: a row of the tenant, in a table with the column. */
+export function tenantCondition(alias: string, tenant: TenantFilter, catalog: TargetCatalog, table: TableKey): string {
+  const type = catalog.tables.get(table)?.types.get(tenant.column) ?? "text";
+  return `${alias}.${ident(tenant.column)} = cast(${literal(tenant.value)} as ${type})`;
+}
+
+/**
+ * One TenantGuard per staged table (restore-live.ts): the mirror, in the TARGET, of what
+ * pickTenantRows marks in the staging tables. A target row is the tenant's when its tenant
+ * column equals the value or — in a table without the column — when a foreign key the filter
+ * follows leads to a target row that is the tenant's, transitively (a plan item whose plan is
+ * the clinic's). A row of another tenant is one whose tenant column holds another value
+ * (NULL is a shared row, not another tenant's).
+ */
+export function tenantGuards(
+  staged: readonly StagedTable[],
+  catalog: TargetCatalog,
+  tenant: TenantFilter,
+  tenantTables: ReadonlySet<TableKey>,
+): Map<TableKey, TenantGuard> {
+  const fks = followedKeys(staged, catalog);
+  let n = 0;
+  // A boolean over `alias` (a row of `table` in the target); `seen` stops foreign-key cycles.
+  const owned = (table: TableKey, alias: string, seen: ReadonlySet<TableKey>): string => {
+    if (tenantTables.has(table)) return tenantCondition(alias, tenant, catalog, table);
+    const paths = fks.filter((f) => f.child === table && !seen.has(f.parent)).map((f) => {
+      const p = `cofre_own_${++n}`;
+      return `exists (select from ${f.parent} ${p} where ${columnsEqual(p, alias, f.parentColumns, f.childColumns)}
+                and ${owned(f.parent, p, new Set([...seen, f.parent]))})`;
+    });
+    return paths.length ? `(${paths.join(" or ")})` : "false";
+  };
+  const out = new Map<TableKey, TenantGuard>();
+  for (const s of staged) {
+    const hasColumn = tenantTables.has(s.target);
+    out.set(s.target, {
+      claimed: `s.${ident(PICK)} = ${OWN}`,
+      ownedTarget: owned(s.target, "t", new Set([s.target])),
+      otherTenant: hasColumn ? `s.${ident(tenant.column)} is not null and not (${tenantCondition("s", tenant, catalog, s.target)})` : null,
+    });
+  }
+  return out;
 }

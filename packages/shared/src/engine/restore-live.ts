@@ -29,6 +29,29 @@ export interface DiffScope {
   updateWhere: string;
   /** Target rows that may be deleted when the backup lacks their key; null = never delete. */
   deleteWhere: string | null;
+  /** A tenant restore's ownership rules; absent when the scope is not one tenant's. */
+  tenant?: TenantGuard;
+}
+
+/**
+ * What keeps a tenant restore inside its tenant (docs/restore.md, "Tenant safety"). computeDiff
+ * counts the rows that break it; the caller refuses (RESTORE_CONFLICT) before writing anything.
+ */
+export interface TenantGuard {
+  /** Staged rows (alias `s`) that are the tenant's own: a target row they match by key must be the tenant's too. */
+  claimed: string;
+  /** Target rows (alias `t`) that are the tenant's: the tenant column equals the value, or a foreign key leads to such a row. */
+  ownedTarget: string;
+  /** Staged rows (alias `s`) of another tenant (the tenant column holds another value); null when the table lacks the column. */
+  otherTenant: string | null;
+}
+
+/** Rows that break a TenantGuard, per table (counts only: never row values). */
+export interface TenantBreaches {
+  /** The tenant's own backed-up rows whose key matches a target row that is not the tenant's. */
+  crossTenantMatches: number;
+  /** Rows of another tenant that the restore would insert (needed parents the target lacks). */
+  otherTenantInserts: number;
 }
 
 export interface TableDiff {
@@ -62,7 +85,11 @@ export function assertPrimaryKeys(tables: readonly TargetTable[]) {
 }
 
 /** Builds the three difference tables of one scope; returns its counts and its fingerprint. */
-export async function computeDiff(tx: Db, scope: DiffScope, i: number): Promise<{ diff: TableDiff; fingerprint: string }> {
+export async function computeDiff(
+  tx: Db,
+  scope: DiffScope,
+  i: number,
+): Promise<{ diff: TableDiff; fingerprint: string; breaches: TenantBreaches }> {
   const { staged, table } = scope;
   const cols = staged.record.columns;
   const pk = table.primaryKey;
@@ -74,9 +101,11 @@ export async function computeDiff(tx: Db, scope: DiffScope, i: number): Promise<
   await tx.unsafe(`create temp table ${ident(`cofre_ins_${i}`)} on commit drop as
     select ${list("s", cols)} from ${staged.stage} s
      where (${scope.insertWhere}) and not exists (select from ${staged.target} t where ${onKey})`);
+  // Only a target row of the tenant is ever overwritten (a match elsewhere is a breach, below).
+  const owned = scope.tenant ? ` and (${scope.tenant.ownedTarget}) is true` : "";
   await tx.unsafe(`create temp table ${ident(`cofre_upd_${i}`)} on commit drop as
     select ${list("s", cols)} from ${staged.stage} s join ${staged.target} t on ${onKey}
-     where ${pk.length ? `(${scope.updateWhere})` : "false"} and ${rowsDiffer("s", "t", cols)}`);
+     where ${pk.length ? `(${scope.updateWhere})` : "false"}${owned} and ${rowsDiffer("s", "t", cols)}`);
   await tx.unsafe(`create temp table ${ident(`cofre_del_${i}`)} on commit drop as
     select ${list("t", pk)} from ${staged.target} t
      where ${scope.deleteWhere === null || !pk.length ? "false" : `(${scope.deleteWhere})`}
@@ -97,9 +126,20 @@ export async function computeDiff(tx: Db, scope: DiffScope, i: number): Promise<
       select count(*)::int as n from ${d.ins} s join ${staged.target} t on ${columnsEqual("t", "s", u.columns)} where ${kept}`);
     if (r!.n > 0) uniqueConflicts.push({ constraint: u.name, rows: r!.n });
   }
+  const breaches: TenantBreaches = { crossTenantMatches: 0, otherTenantInserts: 0 };
+  if (scope.tenant) {
+    const g = scope.tenant;
+    const [b] = await tx.unsafe<{ cross: number; other: number }[]>(`
+      select (select count(*)::int from ${staged.stage} s join ${staged.target} t on ${onKey}
+               where (${g.claimed}) and (${g.ownedTarget}) is not true) as cross,
+             (select count(*)::int from ${d.ins} s where ${g.otherTenant === null ? "false" : `(${g.otherTenant})`}) as other`);
+    breaches.crossTenantMatches = b!.cross;
+    breaches.otherTenantInserts = b!.other;
+  }
   return {
     diff: { table: staged.target, insert: f!.ins, update: f!.upd, delete: f!.del, uniqueConflicts },
     fingerprint: f!.fp,
+    breaches,
   };
 }
 

@@ -18,18 +18,29 @@ import type { TableRecord } from "../config/manifest.ts";
 import { ident } from "../sources/postgres/db.ts";
 import { RESTORE_PREAMBLE } from "../sources/postgres/schema/mod.ts";
 import { applyChainChanges } from "./apply-changes.ts";
-import { OWN, pickTenantRows, type TenantFilter } from "./restore-filter.ts";
+import { OWN, pickTenantRows, tenantCondition, tenantGuards, type TenantFilter } from "./restore-filter.ts";
 import { assertNoOrphans } from "./restore-integrity.ts";
-import { applyDiff, assertPrimaryKeys, computeDiff, dryRunId, type DiffScope, type TableDiff } from "./restore-live.ts";
+import { applyDiff, assertPrimaryKeys, computeDiff, dryRunId, type DiffScope, type TableDiff, type TenantBreaches } from "./restore-live.ts";
 import { applyObject } from "./restore-objects.ts";
 import { parseTableSpecs, recordsFor } from "./restore-plan.ts";
 import { PICK, stageTables } from "./restore-stage.ts";
-import { raiseSequences, readTargetCatalog, tableKey, type TargetCatalog } from "./restore-target.ts";
+import { assertPlatformTablesPresent, raiseSequences, readTargetCatalog, tableKey, type TargetCatalog } from "./restore-target.ts";
 import type { RestoreContext } from "./restore.ts";
 
+/**
+ * `recreateOtherTenantParents`: a tenant restore may insert rows of ANOTHER tenant that this
+ * tenant's rows reference and the target lacks (`--recreate-other-tenant-parents`); without
+ * it such rows are a RESTORE_CONFLICT (docs/restore.md, "Tenant safety").
+ */
 export type MergeRequest =
-  | { kind: "tenant-add"; tenant: TenantFilter; tables?: readonly string[] }
-  | { kind: "dry-run" | "apply"; tenant?: TenantFilter; tables?: readonly string[]; applyId?: string };
+  | { kind: "tenant-add"; tenant: TenantFilter; tables?: readonly string[]; recreateOtherTenantParents?: boolean }
+  | {
+    kind: "dry-run" | "apply";
+    tenant?: TenantFilter;
+    tables?: readonly string[];
+    applyId?: string;
+    recreateOtherTenantParents?: boolean;
+  };
 
 /** A RESTORE_CONFLICT with the tables and counts that caused it. */
 function conflict(pt: string, en: string, details: Record<string, unknown>) {
@@ -89,13 +100,7 @@ export async function runMerge(sql: postgres.Sql, ctx: RestoreContext, req: Merg
     ctx.report({ phase: "schema", tablesDone: 0, tablesTotal, rows });
     if (await createSchemaIfAbsent(tx, ctx, records, catalog)) catalog = await readTargetCatalog(tx, records);
     const missing = records.filter((r) => !catalog.tables.has(tableKey(r.schema, r.name)));
-    const platform = missing.filter((r) => r.dataOnly).map((r) => `${r.schema}.${r.name}`);
-    if (platform.length) {
-      throw new CofreError("RESTORE_FAILED", {
-        "pt-BR": `O banco de destino não tem ${platform.join(", ")}, tabela(s) da plataforma Supabase cujas linhas o backup traz. Restaure em um projeto Supabase.`,
-        en: `The target database lacks ${platform.join(", ")}, Supabase platform table(s) whose rows the backup carries. Restore into a Supabase project.`,
-      }, { details: { tables: platform } });
-    }
+    assertPlatformTablesPresent(missing);
     const absent = missing.map((r) => `${r.schema}.${r.name}`);
     if (absent.length) {
       throw new CofreError("RESTORE_FAILED", {
@@ -118,9 +123,7 @@ export async function runMerge(sql: postgres.Sql, ctx: RestoreContext, req: Merg
     });
     ctx.report({ phase: "constraints", tablesDone: tablesTotal, tablesTotal, rows });
     const pick = tenant ? await pickTenantRows(tx, staged, catalog, tenant) : null;
-    if (pick) {
-      for (const f of pick.foreignParents) warnings.push(`${f.table}: ${f.rows} row(s) of another ${tenant!.column} are referenced by this tenant's rows and were kept as parents`);
-    }
+    const guards = pick ? tenantGuards(staged, catalog, tenant!, pick.tenantTables) : null;
 
     const scopes: DiffScope[] = [];
     for (const s of staged) {
@@ -134,22 +137,27 @@ export async function runMerge(sql: postgres.Sql, ctx: RestoreContext, req: Merg
         insertWhere: pick ? `s.${ident(PICK)} > 0` : "true",
         updateWhere: platform ? "false" : pick ? `s.${ident(PICK)} = ${OWN}` : "true",
         deleteWhere: platform || req.kind === "tenant-add" ? null
-          : pick ? (pick.tenantTables.has(s.target)
-            ? `t.${ident(tenant!.column)} = cast(${literal(tenant!.value)} as ${table.types.get(tenant!.column) ?? "text"})`
-            : null)
+          : pick ? (pick.tenantTables.has(s.target) ? tenantCondition("t", tenant!, catalog, s.target) : null)
           : "true",
+        ...(guards ? { tenant: guards.get(s.target)! } : {}),
       });
     }
     if (req.kind !== "tenant-add") assertPrimaryKeys(scopes.map((s) => s.table));
 
     const fingerprints: { table: string; fingerprint: string }[] = [];
+    const breaches: (TenantBreaches & { table: string })[] = [];
     for (const [i, scope] of scopes.entries()) {
-      const { diff, fingerprint } = await computeDiff(tx, scope, i);
+      const { diff, fingerprint, breaches: b } = await computeDiff(tx, scope, i);
       changes.push(diff);
       fingerprints.push({ table: diff.table, fingerprint });
+      breaches.push({ table: diff.table, ...b });
     }
+    const recreate = req.recreateOtherTenantParents === true;
+    // Refused in every mode, dry run included, before anything is written.
+    if (tenant) assertTenantSafe(tenant, breaches, recreate, warnings);
     id = dryRunId({
       backupId: source.backupId, tenant: tenant ?? null, tables: records.map((r) => tableKey(r.schema, r.name)), kind: req.kind === "tenant-add" ? "add" : "merge",
+      ...(recreate ? { recreateOtherTenantParents: true } : {}),
     }, fingerprints);
     if (req.kind === "dry-run") return;
 
@@ -203,7 +211,32 @@ export async function runMerge(sql: postgres.Sql, ctx: RestoreContext, req: Merg
   };
 }
 
-/** A SQL string literal (standard_conforming_strings is on in the restore preamble). */
-function literal(value: string): string {
-  return `'${value.replaceAll("'", "''")}'`;
+/**
+ * The tenant-safety rule (docs/restore.md): a key match between one of the tenant's backed-up
+ * rows and a target row of anyone else is a RESTORE_CONFLICT; so is inserting another
+ * tenant's row (a parent the target lacks) unless `recreate` allows it (then a warning).
+ * Tables and counts only: never row values.
+ */
+function assertTenantSafe(tenant: TenantFilter, breaches: readonly (TenantBreaches & { table: string })[], recreate: boolean, warnings: string[]) {
+  const cross = breaches.filter((b) => b.crossTenantMatches > 0).map((b) => ({ table: b.table, rows: b.crossTenantMatches }));
+  if (cross.length) {
+    const list = cross.map((c) => `${c.table}: ${c.rows}`).join(", ");
+    throw conflict(
+      `Linhas deste ${tenant.column} no backup têm a mesma chave que linhas que, no destino, não são deste ${tenant.column} (${list}). Nada foi gravado. Confira essas linhas no destino (podem ter mudado de ${tenant.column} depois do backup) e resolva-as antes de restaurar.`,
+      `Rows of this ${tenant.column} in the backup have the same key as target rows that do not belong to this ${tenant.column} (${list}). Nothing was written. Check those rows in the target (they may have moved to another ${tenant.column} after the backup) and resolve them before restoring.`,
+      { reason: "cross-tenant-key", tables: cross },
+    );
+  }
+  const other = breaches.filter((b) => b.otherTenantInserts > 0).map((b) => ({ table: b.table, rows: b.otherTenantInserts }));
+  if (!other.length) return;
+  const list = other.map((o) => `${o.table}: ${o.rows}`).join(", ");
+  if (recreate) {
+    for (const o of other) warnings.push(`${o.table}: ${o.rows} row(s) of another ${tenant.column}, referenced by this tenant's rows and absent from the target, re-created (--recreate-other-tenant-parents)`);
+    return;
+  }
+  throw conflict(
+    `Linhas deste ${tenant.column} referenciam linhas de outro ${tenant.column} que o destino não tem (${list}); a restauração as recriaria. Nada foi gravado. Para recriá-las mesmo assim, acrescente --recreate-other-tenant-parents.`,
+    `Rows of this ${tenant.column} reference rows of another ${tenant.column} that the target lacks (${list}); the restore would re-create them. Nothing was written. To re-create them anyway, add --recreate-other-tenant-parents.`,
+    { reason: "other-tenant-parents", tables: other },
+  );
 }

@@ -17,7 +17,7 @@ import { assertNoOrphans } from "./restore-integrity.ts";
 import { loadTable } from "./restore-load.ts";
 import { applyObject, type SchemaObjectDoc } from "./restore-objects.ts";
 import { parseTableSpecs, recordsFor, tableReferences, unselectedReferences, withDependencies } from "./restore-plan.ts";
-import { raiseSequences, readTargetCatalog, tableKey } from "./restore-target.ts";
+import { assertPlatformTablesPresent, raiseSequences, readTargetCatalog, tableKey } from "./restore-target.ts";
 import type { RestoreContext } from "./restore.ts";
 
 /** The FK statement with NOT VALID, so adding it does not scan; validated after the orphan check. */
@@ -48,13 +48,7 @@ export async function runTablesRestore(sql: postgres.Sql, ctx: RestoreContext, s
       }, { details: { tables: names } });
     }
     const missing = records.filter((r) => !before.tables.has(tableKey(r.schema, r.name)));
-    const platform = missing.filter((r) => r.dataOnly).map((r) => `${r.schema}.${r.name}`);
-    if (platform.length) {
-      throw new CofreError("RESTORE_FAILED", {
-        "pt-BR": `O banco de destino não tem ${platform.join(", ")}, tabela(s) da plataforma Supabase cujas linhas o backup traz. Restaure em um projeto Supabase.`,
-        en: `The target database lacks ${platform.join(", ")}, Supabase platform table(s) whose rows the backup carries. Restore into a Supabase project.`,
-      }, { details: { tables: platform } });
-    }
+    assertPlatformTablesPresent(missing);
     const outside = unselectedReferences(selected, refs);
     const absent: typeof outside = [];
     for (const r of outside) {

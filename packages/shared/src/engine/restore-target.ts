@@ -4,7 +4,8 @@
  * column name), and column types. Tables are keyed by their quoted qualified name
  * (`"public"."patients"`), which is also how SQL names them.
  */
-import type { SequenceRecord } from "../config/manifest.ts";
+import { CofreError } from "../errors.ts";
+import type { SequenceRecord, TableRecord } from "../config/manifest.ts";
 import type { Db } from "../sources/postgres/db.ts";
 import { qualified } from "../sources/postgres/db.ts";
 
@@ -129,4 +130,18 @@ export async function raiseSequences(
     raised += r.count;
   }
   return raised;
+}
+
+/**
+ * Refuses a restore whose target lacks Supabase platform tables (`auth.users`: records with
+ * `dataOnly`) that the backup carries rows for: Cofre restores their rows, never their
+ * definitions. `missing`: the records in scope that the target lacks.
+ */
+export function assertPlatformTablesPresent(missing: readonly TableRecord[]) {
+  const platform = missing.filter((r) => r.dataOnly).map((r) => `${r.schema}.${r.name}`);
+  if (!platform.length) return;
+  throw new CofreError("RESTORE_FAILED", {
+    "pt-BR": `O banco de destino não tem ${platform.join(", ")}, tabela(s) da plataforma Supabase cujas linhas o backup traz. Restaure em um projeto Supabase.`,
+    en: `The target database lacks ${platform.join(", ")}, Supabase platform table(s) whose rows the backup carries. Restore into a Supabase project.`,
+  }, { details: { tables: platform } });
 }

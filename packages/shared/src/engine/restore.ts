@@ -46,6 +46,11 @@ export interface RestoreOptions {
   withDependencies?: boolean;
   /** One tenant's rows: `column=value` or parsed. */
   tenant?: string | TenantFilter;
+  /**
+   * With `tenant`: allow inserting rows of ANOTHER tenant that this tenant's rows reference and
+   * the target lacks (CLI `--recreate-other-tenant-parents`). Default: refused (RESTORE_CONFLICT).
+   */
+  recreateOtherTenantParents?: boolean;
   /** Whole restore under another schema name: `new_name` (backup of one schema) or `old=new`. */
   intoSchema?: string;
   /** Compare with the live target and report per table; writes nothing. */
@@ -124,6 +129,12 @@ function modeOf(opts: RestoreOptions): Exclude<RestoreMode, "storage"> {
       "--with-dependencies only applies to --tables alone (without --tenant, --dry-run or --apply).",
     );
   }
+  if (opts.recreateOtherTenantParents && !tenant) {
+    throw invalid(
+      "--recreate-other-tenant-parents só vale com --tenant.",
+      "--recreate-other-tenant-parents only applies with --tenant.",
+    );
+  }
   if (live) return "live";
   if (tenant) return "tenant";
   if (tables) return "tables";
@@ -188,10 +199,13 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreSummary> 
         case "tables":
           return await runTablesRestore(sql, ctx, opts.tables!, opts.withDependencies === true);
         case "tenant":
-          return await runMerge(sql, ctx, { kind: "tenant-add", tenant: tenant!, tables: opts.tables });
+          return await runMerge(sql, ctx, {
+            kind: "tenant-add", tenant: tenant!, tables: opts.tables, recreateOtherTenantParents: opts.recreateOtherTenantParents,
+          });
         case "live":
           return await runMerge(sql, ctx, {
             kind: opts.dryRun ? "dry-run" : "apply", tenant, tables: opts.tables, applyId: opts.apply,
+            recreateOtherTenantParents: opts.recreateOtherTenantParents,
           });
       }
     })();
