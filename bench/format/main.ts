@@ -22,6 +22,7 @@ import { join } from "node:path";
 import postgres from "postgres";
 import { createScratchDb, dropScratchDb } from "../../scripts/stack/databases.ts";
 import { dumpCsv, seedDemo, writeMixed, writeRandom } from "./corpus.ts";
+import { fillRssSource } from "./rss-source.ts";
 import { log, MB, parseFlags, type Result } from "./lib.ts";
 import { CRYPTO_MOD_PATH } from "./pipeline.ts";
 import { renderMarkdown, type AllResults, type ResticRun, type RssRun } from "./report.ts";
@@ -110,32 +111,6 @@ function resticBackup(corpus: string, bytes: number): ResticRun[] {
   }
   rmSync(join(work, "restic-repo"), { recursive: true, force: true });
   return runs;
-}
-
-/** A table of ~`gib` GiB of CSV: timestamps, words, a note with a hash, 64 random-ish bytes. */
-async function fillRssSource(url: string, gib: number): Promise<void> {
-  const rowsWanted = Math.ceil((gib * GiB) / 242);
-  const sql = postgres(url, { max: 1, onnotice: () => {} });
-  try {
-    await sql.unsafe(`create table public.bench_big (
-      id bigint primary key, created_at timestamptz not null, kind text not null, note text not null, payload bytea not null)`);
-    const batch = 1_000_000;
-    for (let from = 1; from <= rowsWanted; from += batch) {
-      const to = Math.min(rowsWanted, from + batch - 1);
-      await sql.unsafe(`insert into public.bench_big
-        select i, timestamptz '2020-01-01' + i * interval '37 seconds',
-          (array['consulta','retorno','orcamento','limpeza','canal','extracao','ortodontia'])[1 + (hashint4(i::int) & 2147483647) % 7],
-          'Paciente ' || (hashint4(i::int) & 65535) || ' relata ' ||
-            (array['dor leve','sensibilidade','sangramento gengival','bracket solto','nenhuma queixa'])[1 + (hashint4(i::int + 1) & 2147483647) % 5] ||
-            '; obs ' || md5(i::text),
-          decode(md5((i*3)::text) || md5((i*3+1)::text) || md5((i*3+2)::text) || md5((i*7)::text), 'hex')
-        from generate_series(${from}::bigint, ${to}::bigint) i`);
-      log(`  bench_big: ${to.toLocaleString("en")} / ${rowsWanted.toLocaleString("en")} rows`);
-    }
-    await sql.unsafe("vacuum analyze public.bench_big");
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
 }
 
 /**

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import zlib from "node:zlib";
 import { inflateSync } from "fflate";
-import { createDeflater, DEFLATE_BLOCK } from "@cofre/shared/format/zip/deflate.ts";
+import { availableParallelism } from "node:os";
+import { createDeflater, DEFLATE_BLOCK, defaultDeflateEngine, MIN_BLOCKS_LEVEL } from "@cofre/shared/format/zip/deflate.ts";
 import { concatBytes } from "@cofre/shared/format/bytes.ts";
 
 /** CSV-like text with some entropy, so matches and literals both occur. */
@@ -54,5 +55,33 @@ describe("block deflater (zlib-blocks engine)", () => {
       const whole = zlib.deflateRawSync(data, { level }).length;
       expect(blocks / whole, `level ${level}`).toBeLessThan(1.01);
     }
+  });
+});
+
+describe("single-stream deflater (zlib engine)", () => {
+  it("accepts up to 1 MiB ahead of zlib, so the caller hashes while zlib deflates, and round-trips", async () => {
+    const data = csv(2 * DEFLATE_BLOCK + 777, 9);
+    const d = createDeflater(9, "zlib");
+    const chunk = 256 * 1024;
+    const out: Uint8Array[] = [];
+    // Had any push waited for zlib (a thread-pool callback, a later turn of the event loop), this
+    // immediate would have run first; these three (768 KiB) must return within the same turn.
+    let waited = false;
+    const marker = setImmediate(() => (waited = true));
+    for (let i = 0; i < 3; i++) expect(await d.push(data.subarray(i * chunk, (i + 1) * chunk)), `push ${i}`).toEqual([]);
+    expect(waited, "a push waited for zlib").toBe(false);
+    clearImmediate(marker);
+    for (let o = 3 * chunk; o < data.length; o += chunk) out.push(...await d.push(data.subarray(o, o + chunk)));
+    const rest = await d.finish();
+    const z = concatBytes([...out, ...rest]);
+    expect(Buffer.from(zlib.inflateRawSync(z)).equals(Buffer.from(data))).toBe(true);
+  });
+});
+
+describe("default engine", () => {
+  it("is zlib-blocks on Node from level 4 with 2 cores or more, one zlib stream below", () => {
+    expect(MIN_BLOCKS_LEVEL).toBe(4);
+    for (const level of [0, 1, 2, 3]) expect(defaultDeflateEngine(level), `level ${level}`).toBe("zlib");
+    for (const level of [4, 6, 9]) expect(defaultDeflateEngine(level), `level ${level}`).toBe(availableParallelism() >= 2 ? "zlib-blocks" : "zlib");
   });
 });

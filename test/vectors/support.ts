@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { CofreError } from "../../packages/shared/src/errors.ts";
 import { concatBytes } from "../../packages/shared/src/format/bytes.ts";
+import { streamChunks } from "../../packages/shared/src/format/streams.ts";
 import type { RandomAccess } from "../../packages/shared/src/format/zip/reader.ts";
 import { parseVector, VECTOR_EXTENSION, type Vector } from "../../scripts/vectors/format.ts";
 
@@ -59,13 +60,8 @@ export interface StreamOutcome {
 /** Pipes `input` through `transform`, collecting output until the end or the first error. */
 export async function runThrough(input: ReadableStream<Uint8Array>, transform: TransformStream<Uint8Array, Uint8Array>): Promise<StreamOutcome> {
   const parts: Uint8Array[] = [];
-  const reader = input.pipeThrough(transform).getReader();
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      parts.push(value);
-    }
+    for await (const value of streamChunks(input.pipeThrough(transform))) parts.push(value);
   } catch (error) {
     return { output: concatBytes(parts), error };
   }

@@ -14,6 +14,7 @@
  * the same pair `CofreError.toJSON()` produces; `details` holds non-secret facts only.
  */
 import type { output, ZodType } from "zod";
+import { readAllBytes } from "../../../packages/shared/src/format/streams.ts";
 
 /** A user-facing text in both UI languages (same shape as `CofreError.messages`). */
 export interface Messages {
@@ -297,6 +298,8 @@ export async function parseJsonBody<S extends ZodType>(
 }
 
 const TOO_LARGE = Symbol("too large");
+/** Thrown inside readBodyText only, to stop readAllBytes at the limit. */
+class BodyTooLarge extends Error {}
 const NOT_UTF8 = Symbol("not utf-8");
 
 /** The body as text, reading no more than `maxBytes` (a lying Content-Length cannot bypass it). */
@@ -305,24 +308,13 @@ async function readBodyText(req: Request, maxBytes: number): Promise<string | ty
   if (Number.isFinite(declared) && declared > maxBytes) return TOO_LARGE;
   if (req.body === null) return "";
 
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel();
-      return TOO_LARGE;
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const c of chunks) {
-    bytes.set(c, offset);
-    offset += c.byteLength;
+  let bytes: Uint8Array;
+  try {
+    // readAllBytes cancels the body as soon as it passes maxBytes.
+    bytes = await readAllBytes(req.body, { maxBytes, tooLarge: () => new BodyTooLarge() });
+  } catch (e) {
+    if (e instanceof BodyTooLarge) return TOO_LARGE;
+    throw e;
   }
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes);

@@ -47,7 +47,8 @@ for (const encrypt of [false, true]) {
     try {
       await withScratchDb("fn_src", FIXTURE, async (sourceUrl) => {
         const backup = makeBackup({ databaseUrl: sourceUrl, serviceRoleKey: SERVICE_KEY, passphrase: PASSPHRASE });
-        const res = await backup(post({ destination: `file://${dir}`, encrypt }));
+        // The edge default level is 2 (docs/format.md §5); a request's own level wins.
+        const res = await backup(post({ destination: `file://${dir}`, encrypt, ...(encrypt ? { compressionLevel: 6 } : {}) }));
         assert.equal(res.status, 200, await res.clone().text());
         const { backup: summary } = await res.json();
         assert.match(summary.backupId, /^\d{8}T\d{6}Z-[0-9a-f]{6}$/);
@@ -59,6 +60,8 @@ for (const encrypt of [false, true]) {
         const report = await verifyBackup(dest, summary.backupId, { passphrase: PASSPHRASE });
         assert.equal(report.ok, true, JSON.stringify(report));
         assert.ok(report.entriesChecked >= 4);
+        const manifest = await readManifest(dest, summary.backupId, { passphrase: PASSPHRASE });
+        assert.deepEqual(manifest.compression, { method: "deflate", level: encrypt ? 6 : 2 });
         if (encrypt) {
           await assert.rejects(readManifest(dest, summary.backupId), { code: "PASSPHRASE_REQUIRED" });
           for (const f of await Array.fromAsync(Deno.readDir(`${dir}/${summary.backupId}`))) {

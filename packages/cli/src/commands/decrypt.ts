@@ -4,6 +4,7 @@ import { randomUUID } from "node:crypto";
 import { dirname, join, basename } from "node:path";
 import { Readable } from "node:stream";
 import { decryptStream } from "@cofre/shared/format/crypto/mod.ts";
+import { streamChunks } from "@cofre/shared/format/streams.ts";
 import { parse, PASSPHRASE_OPTIONS, readPassphrase, UsageError } from "../args.ts";
 import { formatBytes, t, type Locale } from "../i18n.ts";
 
@@ -27,10 +28,7 @@ export async function decryptCommand(argv: string[], locale: Locale): Promise<nu
   const fh = await open(temp, "wx", 0o600);
   try {
     const source = Readable.toWeb(createReadStream(input)) as ReadableStream<Uint8Array>;
-    const reader = source.pipeThrough(decryptStream(passphrase)).getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
+    for await (const value of streamChunks(source.pipeThrough(decryptStream(passphrase)))) {
       await fh.write(value);
       written += value.length;
     }

@@ -2,21 +2,21 @@
  * Raw-deflate engines for ZIP entries (RFC 1951, what ZIP method 8 stores), same output
  * format, chosen by measurement (docs/benchmarks.md):
  *
- * - `zlib` (the default, Node and Deno): one `node:zlib` deflate stream per entry, on one
- *   core; the lowest peak RSS measured (docs/benchmarks.md).
- * - `zlib-blocks` (opt-in, Node: a worker with cores to spare): the entry is deflated in
+ * - `zlib`: one `node:zlib` deflate stream per entry, on one core (libuv's thread pool), up to
+ *   STREAM_AHEAD bytes ahead of the JavaScript thread so hashing overlaps deflate. The default
+ *   on Deno (the edge path, single-threaded by design) and on Node below level 4.
+ * - `zlib-blocks` (the default on Node at level ≥ 4 with ≥ 2 cores): the entry is deflated in
  *   independent blocks of DEFLATE_BLOCK bytes, as pigz does — each block primed with the
  *   previous block's last 32 KiB (so matches reach across the boundary; < 1 % of size) and
  *   ended with a sync flush, the last one with the final-block bit; their concatenation is
- *   one ordinary deflate stream any inflater reads. Blocks go to zlib's asynchronous one-shot
- *   API, which on Node runs on libuv's thread pool: up to `threads` blocks compress at once
- *   on other cores while the JavaScript thread hashes, and come back in order. Block
- *   boundaries depend only on the entry's bytes, never on chunking or `threads`, so the
- *   output is deterministic. Live memory: at most `threads + 1` input blocks (reused) and
- *   their output. Its price is peak RSS, from buffers the collector frees later than the
- *   stream's (each block's output outlives a thread-pool round trip): +10 MiB on the 2 GiB
- *   benchmark, +36 MiB on hex-encoded random bytea. Not for Deno: its one-shot calls run
- *   on the JavaScript thread (no gain) and cost +36 MiB at 1 GiB.
+ *   one ordinary deflate stream any inflater reads. Each block goes to its own zlib stream,
+ *   which on Node runs on libuv's thread pool: up to `threads` blocks compress at once on
+ *   other cores while the JavaScript thread hashes, and come back in order. Block boundaries
+ *   depend only on the entry's bytes, never on chunking or `threads`, so the output is
+ *   deterministic. Live memory: at most `threads + 1` input blocks (reused) and their output
+ *   chunks, handed on as zlib emits them (no concatenated copy: that copy was the +10–36 MiB
+ *   of peak RSS the one-shot API cost). Not for Deno: there zlib runs on the JavaScript
+ *   thread (no gain) and cost +36 MiB at 1 GiB.
  * - `fflate`: pure JavaScript, the fallback wherever `node:zlib` is missing.
  */
 import zlib from "node:zlib";
@@ -30,7 +30,18 @@ export const DEFLATE_BLOCK = 1024 * 1024;
 /** Deflate's window: how much of the previous block primes the next one. */
 const WINDOW = 32 * 1024;
 
-/** One entry's compressor: push plaintext, get compressed bytes back, in order. */
+/**
+ * Plaintext the single-stream engine accepts ahead of zlib: `push` resolves at once until this
+ * much waits, so the JavaScript thread hashes the next chunks while zlib deflates these on
+ * libuv's thread pool (the default 16 KiB made every 256 KiB push wait for zlib: no overlap).
+ */
+const STREAM_AHEAD = 1024 * 1024;
+
+/**
+ * One entry's compressor: push plaintext, get compressed bytes back, in order. `push` may keep
+ * a reference to `chunk` until zlib has read it (up to STREAM_AHEAD bytes past the call), so a
+ * caller must not modify a chunk once pushed (the engine's sources hand over fresh buffers).
+ */
 export interface Deflater {
   push(chunk: Uint8Array): Promise<Uint8Array[]>;
   finish(): Promise<Uint8Array[]>;
@@ -44,24 +55,34 @@ export interface DeflaterOptions {
 
 export function createDeflater(level: number, opts: DeflateEngineName | DeflaterOptions = {}): Deflater {
   const o = typeof opts === "string" ? { engine: opts } : opts;
-  switch (o.engine ?? defaultDeflateEngine()) {
+  switch (o.engine ?? defaultDeflateEngine(level)) {
     case "zlib-blocks":
       return blockDeflater(level, o.threads ?? Math.max(1, Math.min(4, availableParallelism())));
     case "zlib":
-      return zlibStep(zlib.createDeflateRaw({ level }));
+      // zlib streams are Transforms: stream options pass through, though ZlibOptions omits them.
+      return zlibStep(zlib.createDeflateRaw({ level, writableHighWaterMark: STREAM_AHEAD } as zlib.ZlibOptions));
     case "fflate":
       return fflateDeflater(level);
   }
 }
 
 /**
- * One zlib stream wherever node:zlib exists: the edge path (Deno) is single-threaded by
- * design, and on Node memory comes first — `zlib-blocks` is chosen explicitly by callers that
- * want both cores (see above).
+ * The engine for an entry when the caller names none:
+ * - Deno (the edge path): one zlib stream — single-threaded by design (its budget is CPU time
+ *   per invocation; Deno's one-shot zlib calls run on the JavaScript thread, no gain).
+ * - Node (CLI, worker) at level ≥ MIN_BLOCKS_LEVEL with ≥ 2 cores: `zlib-blocks`, so deflate
+ *   uses the other core. Below that level zlib is fast enough that one stream, overlapped with
+ *   the hashing on the JavaScript thread, is the cheaper choice.
+ * - elsewhere one zlib stream; fflate where node:zlib is missing.
  */
-export function defaultDeflateEngine(): DeflateEngineName {
-  return typeof zlib.createDeflateRaw === "function" ? "zlib" : "fflate";
+export function defaultDeflateEngine(level = 6): DeflateEngineName {
+  if (typeof zlib.createDeflateRaw !== "function") return "fflate";
+  if ("Deno" in globalThis) return "zlib";
+  return level >= MIN_BLOCKS_LEVEL && availableParallelism() >= 2 ? "zlib-blocks" : "zlib";
 }
+
+/** Lowest level at which Node deflates in parallel blocks by default (docs/format.md §5). */
+export const MIN_BLOCKS_LEVEL = 4;
 
 function fflateDeflater(level: number): Deflater {
   let out: Uint8Array[] = [];
@@ -86,7 +107,8 @@ function fflateDeflater(level: number): Deflater {
 }
 
 interface Block {
-  out: Promise<Uint8Array>;
+  /** Compressed chunks as zlib emits them (16 KiB each), handed on without concatenation. */
+  out: Promise<Uint8Array[]>;
   done: boolean;
 }
 
@@ -110,14 +132,24 @@ function blockDeflater(level: number, threads: number): Deflater {
       finishFlush: last ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH,
     };
     if (dictionary) options.dictionary = dictionary;
-    const b: Block = { done: false, out: null as unknown as Promise<Uint8Array> };
-    b.out = new Promise<Uint8Array>((resolve, reject) => {
-      zlib.deflateRaw(input, options, (e, r) => {
+    const b: Block = { done: false, out: null as unknown as Promise<Uint8Array[]> };
+    // One stream per block rather than the one-shot `zlib.deflateRaw`: the one-shot concatenates
+    // its 16 KiB chunks into a second copy of the output, garbage V8 frees late (measured on 280 MB
+    // of hex text, 2 threads: peak RSS 108 MiB one-shot, 94 streamed, 85 one stream per entry).
+    b.out = new Promise<Uint8Array[]>((resolve, reject) => {
+      const chunks: Uint8Array[] = [];
+      const d = zlib.createDeflateRaw(options);
+      d.on("data", (c: Uint8Array) => chunks.push(c));
+      d.on("error", (e) => {
+        b.done = true;
+        reject(e);
+      });
+      d.on("end", () => {
         b.done = true;
         if (buffer) spare.push(buffer);
-        if (e) reject(e);
-        else resolve(new Uint8Array(r.buffer, r.byteOffset, r.byteLength));
+        resolve(chunks);
       });
+      d.end(input);
     });
     b.out.catch((error) => (failure ??= { error }));
     queue.push(b);
@@ -129,8 +161,7 @@ function blockDeflater(level: number, threads: number): Deflater {
   const drain = async (keep: number): Promise<Uint8Array[]> => {
     const ready: Uint8Array[] = [];
     while (queue.length > 0 && (queue.length > keep || queue[0]!.done)) {
-      const c = await queue.shift()!.out;
-      if (c.length) ready.push(c);
+      for (const c of await queue.shift()!.out) if (c.length) ready.push(c);
     }
     if (failure) throw failure.error;
     return ready;
@@ -148,7 +179,8 @@ function blockDeflater(level: number, threads: number): Deflater {
         o += n;
         if (filled === DEFLATE_BLOCK) {
           dispatch(false);
-          // However large the chunk, no more than `limit` blocks wait for zlib.
+          // However large the chunk, no more than `limit` blocks wait for zlib: with the one
+          // being filled, at most `threads + 1` input blocks exist (reused) plus their output.
           ready.push(...await drain(limit));
         }
       }
