@@ -4,13 +4,13 @@
  * appointments, invoices → payments, cascades included) and in a table without a primary
  * key, restores to ONE consistent point: the last step's snapshot (issue 4 item 3).
  *
- * Reference: the writers run from before the first step and are stopped (and awaited)
- * between two steps once the dump reaches `patients`; every later step, the last one
- * included, then sees the final state. So the source's state after the dump is
- * exactly its state at the backup's point, and tables read while the writers ran — whose
- * rows came from older snapshots — must have been brought forward by the captured changes.
- * The test checks that this really happened (several steps, change sets with rows for the
- * written tables, at least one step after the stop), so it cannot pass by accident.
+ * Reference: the writers run from before the first step until after the dump returns, the
+ * last step included. Each step's snapshot is exported to a transaction the test holds
+ * (BackupOptions.onSnapshot), so the source is read exactly as of the last step's snapshot —
+ * the backup's point — while it keeps changing. Tables read in earlier steps must have been
+ * brought forward by the captured changes. The test checks that this really happened (several
+ * steps, change sets for the written tables, writes during the last step, a source that has
+ * moved on since), so it cannot pass by accident.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -23,7 +23,7 @@ import { runBackup } from "../../packages/shared/src/engine/backup.ts";
 import { runRestore } from "../../packages/shared/src/engine/restore.ts";
 import { readManifest } from "../../packages/shared/src/engine/catalog.ts";
 import { openDestination } from "../../packages/shared/src/destinations/registry.ts";
-import { connectTo, run, scratchName, stateOf } from "./support.ts";
+import { connectTo, holdSnapshot, run, scratchName, stateOf } from "./support.ts";
 
 const SRC = scratchName("ms_src");
 const DST = scratchName("ms_dst");
@@ -99,11 +99,12 @@ describe("a multi-step full dump under concurrent writes", () => {
     const dest = await openDestination(`file://${dir}`);
     const writer = connectTo(src);
     let n = 0;
-    /** Set by progress once the dump reaches `patients`; the loop ends, the next step boundary awaits it. */
-  let stop = false;
-    let stoppedBeforeStep: number | null = null;
+    let stop = false;
     let steps = 0;
-    // Writers run for the whole first part of the dump, interleaved with its queries…
+    /** The source as of the latest step's snapshot (imported from the step's transaction). */
+    let atStep: Awaited<ReturnType<typeof holdSnapshot>> | null = null;
+    let writesAtLastSnapshot = 0;
+    // Writers run for the whole dump, the last step included, interleaved with its queries…
     const loop = (async () => {
       while (!stop) {
         await write(writer, n++);
@@ -114,48 +115,52 @@ describe("a multi-step full dump under concurrent writes", () => {
       const summary = await runBackup({
         sourceUrl: src, destination: dest, noDefaultExcludes: true,
         partSize: 64 * 1024, stepBytes: 96 * 1024,
-        onProgress: (p) => {
-          // Stop once the dump reaches patients (name order): the tables read before were
-          // read while writers ran, and every written table changes after its read.
-          if (p.phase === "data" && p.table && p.table >= "public.patients") stop = true;
-        },
         onStep: async (step) => {
           steps = step;
-          if (stoppedBeforeStep !== null) return;
           // …and a burst of every kind of write between steps makes sure every table read so
-          // far changes after its snapshot — the last burst included, before the writers stop.
+          // far changes after its snapshot.
           for (let i = 0; i < 6; i++) await write(writer, n++);
-          if (stop) {
-            await loop;
-            stoppedBeforeStep = step;
-          }
+        },
+        onSnapshot: async (exported) => {
+          const held = await holdSnapshot(src, exported);
+          await atStep?.close();
+          atStep = held;
+          writesAtLastSnapshot = n;
         },
       });
+      // Writers still ran after the last step's snapshot (while it read and built change sets).
+      const writesDuringLastStep = n - writesAtLastSnapshot;
+      stop = true;
+      await loop;
+      expect(writesDuringLastStep).toBeGreaterThan(0);
       expect(summary.type).toBe("full");
       expect(summary.steps).toBeGreaterThan(5);
-      expect(stoppedBeforeStep).not.toBeNull();
-      expect(stoppedBeforeStep!).toBeLessThanOrEqual(steps);
+      expect(summary.steps).toBe(steps + 1);
       expect(n).toBeGreaterThan(60);
 
       const manifest = await readManifest(dest, summary.backupId);
       expect(manifest.consistency.steps.length).toBe(summary.steps);
       expect(manifest.consistency.snapshot).toBe(manifest.consistency.steps.at(-1)!.snapshot);
       const changed = new Map(manifest.changes.map((c) => [c.name, c.rows]));
-      // Read while the writers ran (before `patients`), so brought forward by change sets.
-      for (const t of ["appointments", "audit_trail", "invoices"]) {
+      for (const t of ["appointments", "audit_trail", "invoices", "patients", "payments"]) {
         expect(changed.get(t) ?? 0, `change rows of ${t}`).toBeGreaterThan(0);
       }
       // A table without a primary key is read within one step.
       const trail = manifest.consistency.steps.filter((s) => s.tables.includes("public.audit_trail"));
       expect(trail.length).toBe(1);
 
-      const expected = await stateOf(src, SCHEMAS);
+      // The reference: the source read in the last step's own snapshot; it differs from the
+      // source now (writers kept going), so the restore cannot match by accident.
+      const expected = await atStep!.tables(SCHEMAS);
+      const now = await stateOf(src, SCHEMAS);
+      expect(now.tables).not.toEqual(expected);
       const dst = await createScratchDb(DST, { supabaseShape: true });
       await runRestore({ destination: dest, backupId: summary.backupId, targetUrl: dst });
-      expect(await stateOf(dst, SCHEMAS)).toEqual(expected);
+      expect((await stateOf(dst, SCHEMAS)).tables).toEqual(expected);
     } finally {
       stop = true;
       await loop.catch(() => {});
+      await (atStep as { close(): Promise<void> } | null)?.close();
       await writer.end();
     }
   }, 60_000);

@@ -25,10 +25,10 @@ import {
 import { connect, connectionError, describeDatabase, isConnectionFailure } from "../sources/postgres/connect.ts";
 import { dumpSchema, renderSql } from "../sources/postgres/schema/mod.ts";
 import type { SchemaDump } from "../sources/postgres/schema/model.ts";
-import type { Db } from "../sources/postgres/db.ts";
+import { qualified, type Db } from "../sources/postgres/db.ts";
 import {
-  captureEpoch, capturePosition, dropConsumer, ensureCapture, pinValueTextSettings, pruneChanges, setConsumer,
-  snapshotLiteral, VALUE_TEXT_SETTINGS,
+  alteredSince, captureEpoch, capturePosition, destinationConsumer, dropConsumer, ensureCapture, hasConsumer,
+  pinValueTextSettings, pruneChanges, setConsumer, snapshotLiteral, VALUE_TEXT_SETTINGS,
 } from "../sources/postgres/capture/mod.ts";
 import { changeSetSelect, describeCapturedTables, type CapturedTable } from "../sources/postgres/capture/changes.ts";
 import { sha256Hasher } from "../format/checksum.ts";
@@ -85,12 +85,25 @@ export interface BackupOptions {
    */
   whenChainBroken?: "full" | "fail";
   /**
+   * Days after which a destination's record in the source's change log (refreshed by each of
+   * its backups) expires, letting pruning drop the changes it kept; that destination's next
+   * incremental then becomes a full. Default 35 (DEFAULT_CONSUMER_MAX_AGE_DAYS): longer than
+   * the longest interval between two backups a schedule allows (docs/postgres-chains.md).
+   */
+  consumerMaxAgeDays?: number;
+  /**
    * Split a full dump into steps, each its own transaction and snapshot, ending a step once it
    * has read this many CSV bytes (tests; the engine's edge budget). Default: one step.
    */
   stepBytes?: number;
   /** Awaited between the steps of a multi-step full (tests write concurrently here). */
   onStep?: (step: number) => Promise<void> | void;
+  /**
+   * Tests: awaited inside each full-dump step's transaction, right after its snapshot is taken,
+   * with that snapshot exported (pg_export_snapshot()), so a test can read the source exactly
+   * as of the step (SET TRANSACTION SNAPSHOT) while writers keep going.
+   */
+  onSnapshot?: (exported: string, step: number) => Promise<void> | void;
   /** Schemas to back up; default: every schema that is neither the system's nor Supabase's. */
   schemas?: readonly string[];
   /** Extra table patterns whose data is left out (their definitions are kept). */
@@ -249,9 +262,11 @@ export async function runBackup(opts: BackupOptions): Promise<BackupSummary> {
   const encryption: EncryptionRecord | null = key
     ? { container: ENCRYPTION_CONTAINER, kdf: "pbkdf2-hmac-sha256", iterations: key.iterations }
     : null;
-  const writer = new VolumeSetWriter(opts.destination, backupId, opts.volumeSize ?? 64 * MiB, {
+  const newWriter = () => new VolumeSetWriter(opts.destination, backupId, opts.volumeSize ?? 64 * MiB, {
     method: "auto", level, modified: createdAt,
   }, seal);
+  /** Replaced (after removing what it stored) when an incremental turns into a full part-way. */
+  let writer = newWriter();
   const partBytes = opts.partSize ?? 64 * MiB;
   const blocksPerPart = Math.max(1, Math.floor(partBytes / BLOCK_SIZE));
   const patterns = [...(opts.noDefaultExcludes ? [] : DEFAULT_EXCLUDES), ...(opts.exclude ?? [])];
@@ -284,15 +299,24 @@ export async function runBackup(opts: BackupOptions): Promise<BackupSummary> {
       const since = sinceOf(t);
       if (since === null) continue;
       const snap = snapshotLiteral(since);
-      const [probe] = await tx.unsafe<{ any: boolean; truncated: boolean }[]>(
-        `select count(*) > 0 as any, coalesce(bool_or(op = 'T'), false) as truncated from cofre_capture.change_log
+      // The probe also casts every logged row to the table's type, so rows that no longer fit
+      // (a column added and dropped since) fail here, in a plain query, before any COPY.
+      const rowType = qualified(t.schema, t.name);
+      const probe = await tx.unsafe<{ any: boolean; truncated: boolean; casts: string }[]>(
+        `select count(*) > 0 as any, coalesce(bool_or(op = 'T'), false) as truncated,
+                (count(new_row::${rowType}) + count(old_row::${rowType}))::text as casts
+           from cofre_capture.change_log
           where relid = ${t.oid}::oid and xid >= pg_snapshot_xmin(${snap}) and not pg_visible_in_snapshot(xid, ${snap})`,
-      );
+      ).then(([r]) => r, (e) => Promise.reject(loggedRowsUnfit(t, e)));
       if (!probe?.any) continue;
       report({ phase: "changes", table: tableKey(t), tablesDone: i, tablesTotal: tables.length });
       const parts = new TablePartWriter(writer, t.schema, t.name, partBytes, (n) => changePartEntry(t.schema, t.name, n));
       await parts.startRange();
-      await copySelectOut(tx, changeSetSelect(t, since), (chunk) => parts.write(chunk));
+      try {
+        await copySelectOut(tx, changeSetSelect(t, since), (chunk) => parts.write(chunk));
+      } catch (e) {
+        throw loggedRowsUnfit(t, e);
+      }
       await parts.endRange();
       changeRows += parts.rows;
       rows += parts.rows;
@@ -335,9 +359,18 @@ export async function runBackup(opts: BackupOptions): Promise<BackupSummary> {
 
     let body: Body | null = null;
     if (chain) {
-      body = await dumpChanges(scope, chain, installed!.added).catch((e) => {
+      body = await dumpChanges(scope, chain, installed!.added).catch(async (e) => {
         forceFull(e);
         chain = null;
+        if (writer.entries.length > 0) {
+          // Refused after writing began (logged rows that no longer fit): start the full afresh.
+          await writer.abort(e);
+          await removePartialBackup(opts.destination, backupId);
+          writer = newWriter();
+          rows = 0;
+          changeRows = 0;
+          bytesIn = 0;
+        }
         return null;
       });
     }
@@ -402,10 +435,10 @@ export async function runBackup(opts: BackupOptions): Promise<BackupSummary> {
     if (epoch) {
       // What this destination's next backups need: everything after its chain's latest full
       // (a differential starts there). Then nothing older is kept for it.
-      await setConsumer(sql, `destination:${opts.destination.displaySpec}`, chain?.base.consistency.snapshot ?? full.consistency.snapshot);
+      await setConsumer(sql, destinationConsumer(opts.destination.displaySpec), chain?.base.consistency.snapshot ?? full.consistency.snapshot);
       await dropConsumer(sql, runConsumer);
       consumerSet = false;
-      await pruneChanges(sql);
+      await pruneChanges(sql, undefined, opts.consumerMaxAgeDays);
     }
 
     const bytesOut = writer.volumes.reduce((n, v) => n + v.size, 0);
@@ -475,6 +508,10 @@ export async function runBackup(opts: BackupOptions): Promise<BackupSummary> {
       if (step > 0) await opts.onStep?.(step);
       const done = await sql.begin("isolation level repeatable read read only", async (tx): Promise<Body | null> => {
         const point = await readPoint(tx);
+        if (opts.onSnapshot) {
+          const [x] = await tx<{ id: string }[]>`select pg_export_snapshot() as id`;
+          await opts.onSnapshot(x!.id, step);
+        }
         if (step === 0) {
           const now = await readScope(tx, scope.schemas, patterns);
           if (now.tables.map(tableKey).join("\n") !== scope.tables.map(tableKey).join("\n")) {
@@ -534,6 +571,12 @@ export async function runBackup(opts: BackupOptions): Promise<BackupSummary> {
           changes = await writeChanges(tx, captured, (t) => {
             const first = since.get(tableKey(t));
             return first === undefined || first === point.snapshot ? null : first;
+          }).catch((e) => {
+            if (!isCofreError(e, "CHAIN_BROKEN")) throw e;
+            throw new CofreError("SOURCE_QUERY", {
+              "pt-BR": "A definição de uma tabela mudou durante o backup em etapas. Rode o backup de novo.",
+              en: "A table's definition changed during the multi-step backup. Run the backup again.",
+            }, { details: e.details });
           });
         }
         return {
@@ -572,8 +615,20 @@ export async function runBackup(opts: BackupOptions): Promise<BackupSummary> {
       if (!start.parent.schema.digest || schemaDigest(schema) !== start.parent.schema.digest) {
         throw refuse("the schema changed", "o schema mudou");
       }
-      await writeSchema(schema);
       const captured = await describeCapturedTables(tx, now.tables);
+      // A column added and dropped again leaves the digest equal but the logged rows unfit.
+      const altered = await alteredSince(tx, start.parent.consistency.snapshot, captured.map((t) => t.oid));
+      if (altered.length) {
+        throw refuse(`DDL changed ${altered.slice(0, 5).join(", ")} since then`, `DDL alterou ${altered.slice(0, 5).join(", ")} desde então`);
+      }
+      // The destination's record expired (or retention dropped it): the log may have lost changes.
+      if (!(await hasConsumer(tx, destinationConsumer(opts.destination.displaySpec)))) {
+        throw refuse(
+          "the source's change log no longer keeps this destination's changes (its record expired or was removed)",
+          "o log de alterações da origem não guarda mais as alterações deste destino (o registro expirou ou foi removido)",
+        );
+      }
+      await writeSchema(schema);
       const changes = await writeChanges(tx, captured, () => start.parent.consistency.snapshot);
       return {
         point, schema, tables: [], changes, sequences: await readSequences(tx, scope.schemas), steps: [],
@@ -603,6 +658,24 @@ export async function runBackup(opts: BackupOptions): Promise<BackupSummary> {
     }
     return full;
   }
+}
+
+/**
+ * A change-set query that failed, typically casting logged row text to a table type that has
+ * changed since (a column added and dropped again): CHAIN_BROKEN, so the default makes a full.
+ * The database's message quotes the row, so neither it nor the error (as `cause`) is kept —
+ * only the table and the SQLSTATE (patient data must not reach logs).
+ */
+function loggedRowsUnfit(t: { schema: string; name: string }, e: unknown): unknown {
+  if (e instanceof CofreError) return e;
+  const sqlstate = (e as { code?: string }).code;
+  // Data exceptions (22xxx: malformed record literal, invalid input syntax…) and type mismatches.
+  if (typeof sqlstate !== "string" || !(sqlstate.startsWith("22") || sqlstate === "42804" || sqlstate === "42846")) return e;
+  const table = `${t.schema}.${t.name}`;
+  return new CofreError("CHAIN_BROKEN", {
+    "pt-BR": `As alterações registradas de ${table} não cabem mais na tabela (SQLSTATE ${sqlstate}): a definição dela mudou desde o backup anterior. Faça um backup completo (--type full).`,
+    en: `The logged changes of ${table} no longer fit the table (SQLSTATE ${sqlstate}): its definition changed since the previous backup. Run a full backup (--type full).`,
+  }, { details: { table, sqlstate } });
 }
 
 /** Best effort: delete the volumes a failed backup stored. Without a manifest they are inert anyway. */

@@ -118,12 +118,35 @@ export async function copySelectOut(
   select: string,
   onChunk: (chunk: Uint8Array) => Promise<void>,
 ): Promise<void> {
-  const readable = await db.unsafe(`copy (${select}) to stdout (format csv, header true)`).readable();
+  // Same postgres.js bug as copyFromStdin below (porsager/postgres#1173): an error the server
+  // reports after the COPY started only reaches the query's internal `reject` — the stream
+  // never ends or errors (the caller hangs) and the error surfaces as an unhandled rejection.
+  // An error before the COPY starts (e.g. while sorting) never resolves readable() either.
+  const query = db.unsafe(`copy (${select}) to stdout (format csv, header true)`);
+  let reportServerError: (e: unknown) => void = () => {};
+  const serverError = new Promise<never>((_, reject) => (reportServerError = reject));
+  serverError.catch(() => {}); // observed through Promise.race below; never unhandled
+  const internals = query as unknown as { reject: (e: unknown) => void; resolve: (x: unknown) => void };
+  const originalReject = internals.reject;
+  internals.reject = (e) => {
+    query.catch(() => {}); // reported through serverError instead
+    originalReject.call(query, e);
+    reportServerError(e);
+  };
+  // The stream can be destroyed with the error in the same socket read that created it,
+  // before the caller could listen: listen from the moment postgres.js hands it over.
+  const originalResolve = internals.resolve;
+  internals.resolve = (x) => {
+    if (x && typeof (x as { on?: unknown }).on === "function") (x as Readable).on("error", reportServerError);
+    originalResolve.call(query, x);
+  };
+  const readable = await Promise.race([query.readable(), serverError]);
 
   /** Resumes the connection's socket through the stream's read hook (see above). */
   const kick = () => (readable as unknown as { _read(size: number): void })._read(0);
 
   await new Promise<void>((resolve, reject) => {
+    serverError.catch(reject);
     let buffer = new Uint8Array(COPY_OUT_CHUNK);
     let filled = 0;
     let queued = 0;

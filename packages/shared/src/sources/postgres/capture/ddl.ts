@@ -21,6 +21,17 @@
 export const CAPTURE_SCHEMA = "cofre_capture";
 export const ROW_TRIGGER = "cofre_capture_row";
 export const TRUNCATE_TRIGGER = "cofre_capture_truncate";
+export const DDL_EVENT_TRIGGER = "cofre_capture_ddl";
+
+/**
+ * Version of INSTALL_SQL, stored in `state.version` once it ran. ensureCapture skips the DDL
+ * while the stored version matches, so an ordinary backup takes no lock in the source beyond
+ * reading. Bump it whenever INSTALL_SQL changes.
+ */
+export const CAPTURE_VERSION = "2";
+
+/** Consumers (`destination:*`) not refreshed by a backup for this long are dropped by prune(). */
+export const DEFAULT_CONSUMER_MAX_AGE_DAYS = 35;
 
 /** Settings pinned while row values are turned into text, and while that text is parsed back. */
 export const VALUE_TEXT_SETTINGS: readonly [name: string, value: string][] = [
@@ -53,8 +64,26 @@ create table if not exists cofre_capture.change_log (
   old_row text,
   new_row text
 );
-create index if not exists change_log_relid_xid on cofre_capture.change_log (relid, xid);
-create index if not exists change_log_xid on cofre_capture.change_log (xid);
+-- Guarded (not \`create index if not exists\`, which locks the table first): re-running this
+-- must take no lock that waits for the writers holding change_log (every captured write does).
+do $do$ begin
+  if to_regclass('cofre_capture.change_log_relid_xid') is null then
+    create index change_log_relid_xid on cofre_capture.change_log (relid, xid);
+  end if;
+  if to_regclass('cofre_capture.change_log_xid') is null then
+    create index change_log_xid on cofre_capture.change_log (xid);
+  end if;
+end $do$;
+alter table cofre_capture.state add column if not exists version text;
+
+-- DDL on a captured table (ALTER TABLE …): the log's old row text may no longer fit the table,
+-- so no incremental may span it. Written by the event trigger below, when it could be created.
+create table if not exists cofre_capture.ddl_log (
+  xid xid8 not null default pg_current_xact_id(),
+  relid oid not null,
+  command_tag text not null,
+  at timestamptz not null default now()
+);
 
 create table if not exists cofre_capture.consumer (
   name text primary key,
@@ -86,18 +115,40 @@ begin
 end
 $fn$;
 
+-- Event trigger function: records DDL commands on tables that carry the capture trigger.
+create or replace function cofre_capture.note_ddl() returns event_trigger
+language plpgsql security definer set search_path = ''
+as $fn$
+declare r record;
+begin
+  for r in select c.objid, c.command_tag from pg_catalog.pg_event_trigger_ddl_commands() c
+            where c.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+              and exists (select from pg_catalog.pg_trigger t where t.tgrelid = c.objid and t.tgname = 'cofre_capture_row')
+  loop
+    insert into cofre_capture.ddl_log (relid, command_tag) values (r.objid, r.command_tag);
+  end loop;
+end
+$fn$;
+
 -- Deletes the changes that every consumer's snapshot, and \`oldest_needed\` when given (the
--- oldest watermark a caller such as retention still needs), already see. With neither a
--- consumer nor an argument it deletes nothing.
-create or replace function cofre_capture.prune(oldest_needed pg_snapshot default null) returns bigint
+-- oldest watermark a caller such as retention still needs), already see; with no consumer
+-- left, every committed change (nobody needs it: an incremental whose destination has no
+-- consumer becomes a full). Consumers not refreshed for \`consumer_max_age\` are dropped
+-- first (a destination no longer used must not keep patient rows forever).
+drop function if exists cofre_capture.prune(pg_snapshot);
+create or replace function cofre_capture.prune(oldest_needed pg_snapshot default null,
+                                               consumer_max_age interval default interval '${DEFAULT_CONSUMER_MAX_AGE_DAYS} days') returns bigint
 language sql security definer set search_path = ''
 as $fn$
   -- An in-flight backup's consumer row outlives it only if its process died: gone after a day.
   delete from cofre_capture.consumer where name like 'run:%' and updated_at < now() - interval '1 day';
+  delete from cofre_capture.consumer where name not like 'run:%' and updated_at < now() - consumer_max_age;
+  delete from cofre_capture.ddl_log d
+   where (oldest_needed is null or pg_visible_in_snapshot(d.xid, oldest_needed))
+     and not exists (select from cofre_capture.consumer w where not pg_visible_in_snapshot(d.xid, w.needs));
   with gone as (
     delete from cofre_capture.change_log c
-     where (oldest_needed is not null or exists (select from cofre_capture.consumer))
-       and (oldest_needed is null or pg_visible_in_snapshot(c.xid, oldest_needed))
+     where (oldest_needed is null or pg_visible_in_snapshot(c.xid, oldest_needed))
        and not exists (select from cofre_capture.consumer w where not pg_visible_in_snapshot(c.xid, w.needs))
     returning 1)
   select count(*) from gone;
@@ -105,9 +156,16 @@ $fn$;
 
 -- Nobody but the owner (and the SECURITY DEFINER functions, which run as it) reads or writes
 -- these: no grants, and RLS without policies as a second lock.
-alter table cofre_capture.state enable row level security;
-alter table cofre_capture.change_log enable row level security;
-alter table cofre_capture.consumer enable row level security;
+-- (Guarded: ALTER TABLE takes ACCESS EXCLUSIVE even when nothing changes.)
+do $do$
+declare t text;
+begin
+  foreach t in array array['state', 'change_log', 'consumer', 'ddl_log'] loop
+    if not (select relrowsecurity from pg_class where oid = ('cofre_capture.' || t)::regclass) then
+      execute format('alter table cofre_capture.%I enable row level security', t);
+    end if;
+  end loop;
+end $do$;
 revoke all on all tables in schema cofre_capture from public;
 revoke all on all sequences in schema cofre_capture from public;
 revoke all on all functions in schema cofre_capture from public;
@@ -117,7 +175,20 @@ comment on table cofre_capture.change_log is 'Cofre change capture: one row per 
 comment on table cofre_capture.consumer is 'Cofre change capture: per backup destination (and running backup), the snapshot after which it still needs changes.';
 comment on function cofre_capture.capture_row() is 'Trigger: logs a row change of a captured table (new row, old and new rows, or old row).';
 comment on function cofre_capture.capture_truncate() is 'Trigger: logs a TRUNCATE of a captured table.';
-comment on function cofre_capture.prune(pg_snapshot) is 'Deletes the changes every consumer (and oldest_needed, when given) already has; returns how many.';
+comment on table cofre_capture.ddl_log is 'Cofre change capture: DDL on captured tables (from event trigger cofre_capture_ddl); a chain cannot span one.';
+comment on function cofre_capture.prune(pg_snapshot, interval) is 'Drops consumers not seen for consumer_max_age, then deletes the changes every consumer (and oldest_needed, when given) already has; returns how many.';
+update cofre_capture.state set version = '${CAPTURE_VERSION}';
+`;
+
+/**
+ * The event trigger that fills ddl_log. Needs a superuser (on Supabase, the postgres role
+ * through supautils); ensureCapture runs it in a savepoint and warns when it cannot.
+ */
+export const DDL_EVENT_TRIGGER_SQL = `
+drop event trigger if exists ${DDL_EVENT_TRIGGER};
+create event trigger ${DDL_EVENT_TRIGGER} on ddl_command_end
+  when tag in ('ALTER TABLE')
+  execute function cofre_capture.note_ddl();
 `;
 
 /** Triggers on one table (CREATE OR REPLACE TRIGGER: PostgreSQL ≥ 14). Needs TRIGGER on the table. */
@@ -156,5 +227,6 @@ begin
   end loop;
 end
 $do$;
+drop event trigger if exists ${DDL_EVENT_TRIGGER};
 drop schema if exists cofre_capture cascade;
 `;
