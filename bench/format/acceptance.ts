@@ -23,7 +23,6 @@
  */
 import process from "node:process";
 import os from "node:os";
-import zlib from "node:zlib";
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -32,7 +31,7 @@ import { DENO_FUNCTION_V8_FLAGS } from "../../scripts/stack/functions.ts";
 import type { EntryOptions } from "../../packages/shared/src/format/zip/writer.ts";
 import { defaultDeflateEngine } from "../../packages/shared/src/format/zip/deflate.ts";
 import { dumpCsv, seedDemo, writeMixed } from "./corpus.ts";
-import { chunks, cpuSeconds, listFiles, loadCorpus, log, MB, parseFlags, type Corpus } from "./lib.ts";
+import { chunks, cpuSeconds, listFiles, loadCorpus, log, MB, parseFlags, zlibAlone, type Corpus } from "./lib.ts";
 import { fileEntries, loadCrypto, writeVolume } from "./pipeline.ts";
 import { fillRssSource } from "./rss-source.ts";
 
@@ -91,21 +90,6 @@ async function corpora(): Promise<{ text: string; mixed: string }> {
     writeFileSync(join(mixed, ".done"), "");
   }
   return { text, mixed };
-}
-
-/** node:zlib alone, as overhead.ts measures it: createDeflateRaw, 256 KiB writes, output dropped. */
-async function zlibAlone(c: Corpus, level: number): Promise<void> {
-  for (const f of c.files) {
-    const d = zlib.createDeflateRaw({ level });
-    d.on("data", () => {});
-    const ended = new Promise<void>((res, rej) => {
-      d.on("end", res);
-      d.on("error", rej);
-    });
-    for (const ch of chunks(f.data)) if (!d.write(ch)) await new Promise<void>((r) => d.once("drain", r));
-    d.end();
-    await ended;
-  }
 }
 
 async function speed(textDir: string): Promise<void> {

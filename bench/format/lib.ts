@@ -6,6 +6,7 @@ import process from "node:process";
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { loadavg } from "node:os";
+import zlib from "node:zlib";
 
 /** Chunk size fed to every stage, as the engine's COPY reader and fs streams deliver. */
 export const CHUNK = 256 * 1024;
@@ -71,6 +72,24 @@ export function* chunks(data: Uint8Array, size = CHUNK): Generator<Uint8Array> {
 
 export function* corpusChunks(c: Corpus, size = CHUNK): Generator<Uint8Array> {
   for (const f of c.files) yield* chunks(f.data, size);
+}
+
+/**
+ * The reference the pipeline is measured against (overhead.ts, acceptance.ts): node:zlib alone,
+ * createDeflateRaw at `level` over each file of `c` in CHUNK-sized writes, output dropped.
+ */
+export async function zlibAlone(c: Corpus, level: number): Promise<void> {
+  for (const f of c.files) {
+    const d = zlib.createDeflateRaw({ level });
+    d.on("data", () => {});
+    const ended = new Promise<void>((res, rej) => {
+      d.on("end", res);
+      d.on("error", rej);
+    });
+    for (const ch of chunks(f.data)) if (!d.write(ch)) await new Promise<void>((r) => d.once("drain", r));
+    d.end();
+    await ended;
+  }
 }
 
 export interface Result {

@@ -9,10 +9,9 @@
  *   deno run -A --config supabase/functions/tests/deno.json bench/format/overhead.ts …same flags…
  */
 import process from "node:process";
-import zlib from "node:zlib";
 import { writeFileSync } from "node:fs";
 import type { EntryOptions } from "../../packages/shared/src/format/zip/writer.ts";
-import { chunks, cpuSeconds, loadCorpus, log, parseFlags, runtime, type Corpus } from "./lib.ts";
+import { chunks, cpuSeconds, loadCorpus, log, parseFlags, runtime, zlibAlone } from "./lib.ts";
 import { loadCrypto, writeVolume } from "./pipeline.ts";
 
 const flags = parseFlags(process.argv.slice(2));
@@ -20,20 +19,6 @@ const corpus = loadCorpus("text", flags.get("text")!);
 const rounds = Number(flags.get("rounds") ?? 7);
 const levels = (flags.get("levels") ?? "1,2,6").split(",").map(Number);
 const rt = runtime().name;
-
-async function ref(c: Corpus, level: number): Promise<void> {
-  for (const f of c.files) {
-    const d = zlib.createDeflateRaw({ level });
-    d.on("data", () => {});
-    const ended = new Promise<void>((res, rej) => {
-      d.on("end", res);
-      d.on("error", rej);
-    });
-    for (const ch of chunks(f.data)) if (!d.write(ch)) await new Promise<void>((r) => d.once("drain", r));
-    d.end();
-    await ended;
-  }
-}
 
 const crypto = await loadCrypto();
 const key = crypto ? await crypto.createBackupKey("bench passphrase", { iterations: 600_000 }) : null;
@@ -61,10 +46,10 @@ for (const level of levels) {
   ];
   const mine = variants.map(([name]) => ({ level, name, wall: [] as number[], cpu: [] as number[] }));
   rows.push(...mine);
-  await ref(corpus, level); // warm-up
+  await zlibAlone(corpus, level); // warm-up
   for (const [, fn] of variants) await fn();
   for (let r = 0; r < rounds; r++) {
-    const base = await time(() => ref(corpus, level));
+    const base = await time(() => zlibAlone(corpus, level));
     for (const [i, [name, fn]] of variants.entries()) {
       const t = await time(fn);
       mine[i]!.wall.push(base.wall / t.wall);

@@ -443,6 +443,41 @@ comment on function cofre.enqueue_due_runs(timestamptz) is
 revoke execute on function cofre.enqueue_due_runs(timestamptz) from public, anon, authenticated;
 grant execute on function cofre.enqueue_due_runs(timestamptz) to service_role;
 
+-- Shared by the run and restore worker RPCs (claim / heartbeat / finish), which lease rows of
+-- different tables with different status sets: only the argument check and the lease-lost
+-- error are the same idea, so only those live here.
+create function cofre_private.check_worker_lease(p_worker text, p_lease_seconds integer)
+returns void
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+  if p_worker is null or length(p_worker) not between 1 and 200 then
+    raise exception 'Cofre: worker id must have 1 to 200 characters' using errcode = '22023', hint = 'COFRE_INVALID_INPUT';
+  end if;
+  if p_lease_seconds is null or p_lease_seconds not between 10 and 3600 then
+    raise exception 'Cofre: lease must be 10 to 3600 seconds' using errcode = '22023', hint = 'COFRE_INVALID_INPUT';
+  end if;
+end;
+$$;
+comment on function cofre_private.check_worker_lease(text, integer) is
+  'Raises 22023 COFRE_INVALID_INPUT unless the worker id has 1 to 200 characters and the lease is 10 to 3600 seconds (used when a worker claims a run or a restore).';
+revoke execute on function cofre_private.check_worker_lease(text, integer) from public;
+
+create function cofre_private.raise_lease_lost(p_what text)
+returns void
+language plpgsql
+set search_path = ''
+as $$
+begin
+  raise exception 'Cofre: this worker no longer holds the %''s lease', p_what using errcode = '55006', hint = 'COFRE_LEASE_LOST';
+end;
+$$;
+comment on function cofre_private.raise_lease_lost(text) is
+  'Raises 55006 COFRE_LEASE_LOST for a worker whose lease on the p_what (run, restore) expired or was taken over: it must stop.';
+revoke execute on function cofre_private.raise_lease_lost(text) from public;
+
 create function cofre.claim_next_run(p_worker text, p_lease_seconds integer default 120)
 returns setof cofre.runs
 language plpgsql
@@ -452,12 +487,7 @@ as $$
 declare
   r cofre.runs;
 begin
-  if p_worker is null or length(p_worker) not between 1 and 200 then
-    raise exception 'Cofre: worker id must have 1 to 200 characters' using errcode = '22023', hint = 'COFRE_INVALID_INPUT';
-  end if;
-  if p_lease_seconds is null or p_lease_seconds not between 10 and 3600 then
-    raise exception 'Cofre: lease must be 10 to 3600 seconds' using errcode = '22023', hint = 'COFRE_INVALID_INPUT';
-  end if;
+  perform cofre_private.check_worker_lease(p_worker, p_lease_seconds);
   select * into r from cofre.runs x
    where (x.status = 'queued' and x.cancel_requested_at is null)
       or (x.status in ('running', 'verifying') and x.lease_expires_at < now())
@@ -506,7 +536,7 @@ begin
    where x.id = p_run_id and x.lease_owner = p_worker and x.status in ('running', 'verifying')
   returning x.cancel_requested_at into v_cancel;
   if not found then
-    raise exception 'Cofre: this worker no longer holds the run''s lease' using errcode = '55006', hint = 'COFRE_LEASE_LOST';
+    perform cofre_private.raise_lease_lost('run');
   end if;
   return v_cancel is not null;
 end;
@@ -536,7 +566,7 @@ begin
    where x.id = p_run_id and x.lease_owner = p_worker and x.status in ('running', 'verifying')
   returning x.* into r;
   if not found then
-    raise exception 'Cofre: this worker no longer holds the run''s lease' using errcode = '55006', hint = 'COFRE_LEASE_LOST';
+    perform cofre_private.raise_lease_lost('run');
   end if;
   perform cofre_private.audit(r.tenant_id, case r.kind when 'backup' then 'backup.finished' else 'backup.verified' end,
     'run', r.id::text, jsonb_build_object('status', p_status, 'error_code', p_error_code,

@@ -257,12 +257,7 @@ as $$
 declare
   r cofre.restores;
 begin
-  if p_worker is null or length(p_worker) not between 1 and 200 then
-    raise exception 'Cofre: worker id must have 1 to 200 characters' using errcode = '22023', hint = 'COFRE_INVALID_INPUT';
-  end if;
-  if p_lease_seconds is null or p_lease_seconds not between 10 and 3600 then
-    raise exception 'Cofre: lease must be 10 to 3600 seconds' using errcode = '22023', hint = 'COFRE_INVALID_INPUT';
-  end if;
+  perform cofre_private.check_worker_lease(p_worker, p_lease_seconds);
   select * into r from cofre.restores x
    where (x.status in ('dry_run_requested', 'queued') and x.cancel_requested_at is null)
       or (x.status in ('dry_run_running', 'running') and x.lease_expires_at < now())
@@ -300,7 +295,7 @@ begin
    where x.id = p_restore_id and x.lease_owner = p_worker and x.status in ('dry_run_running', 'running')
   returning x.cancel_requested_at into v_cancel;
   if not found then
-    raise exception 'Cofre: this worker no longer holds the restore''s lease' using errcode = '55006', hint = 'COFRE_LEASE_LOST';
+    perform cofre_private.raise_lease_lost('restore');
   end if;
   return v_cancel is not null;
 end;
@@ -332,7 +327,7 @@ begin
    where x.id = p_restore_id and x.lease_owner = p_worker and x.status = 'dry_run_running'
   returning x.* into r;
   if not found then
-    raise exception 'Cofre: this worker no longer holds the restore''s lease' using errcode = '55006', hint = 'COFRE_LEASE_LOST';
+    perform cofre_private.raise_lease_lost('restore');
   end if;
   perform cofre_private.audit(r.tenant_id, 'restore.dry_run_reported', 'restore', r.id::text,
     jsonb_build_object('backup_run_id', r.backup_run_id));
@@ -368,7 +363,7 @@ begin
      and (x.status = 'running' or (x.status = 'dry_run_running' and p_status <> 'succeeded'))
   returning x.* into r;
   if not found then
-    raise exception 'Cofre: this worker no longer holds the restore''s lease' using errcode = '55006', hint = 'COFRE_LEASE_LOST';
+    perform cofre_private.raise_lease_lost('restore');
   end if;
   perform cofre_private.audit(r.tenant_id, case p_status when 'succeeded' then 'restore.applied' else 'restore.' || p_status::text end,
     'restore', r.id::text, jsonb_build_object('backup_run_id', r.backup_run_id, 'drill', r.drill,

@@ -102,7 +102,7 @@ begin
    where x.id = p_run_id and x.kind = 'backup' and x.lease_owner = p_worker and x.status in ('running', 'verifying')
    for update;
   if not found then
-    raise exception 'Cofre: this worker no longer holds the run''s lease' using errcode = '55006', hint = 'COFRE_LEASE_LOST';
+    perform cofre_private.raise_lease_lost('run');
   end if;
   if p_stats_base_run_id is not null and not exists (
        select 1 from cofre.runs b where b.id = p_stats_base_run_id and b.tenant_id = r.tenant_id
@@ -266,6 +266,26 @@ $$;
 comment on function cofre_private.check_day_range(date, date) is 'Raises 22023 unless [p_from, p_to] is a range of 1 to 367 days.';
 revoke execute on function cofre_private.check_day_range(date, date) from public;
 
+-- The opening of every per-day report of a clinic.
+create function cofre_private.daily_report_time_zone(p_tenant_id uuid, p_from date, p_to date)
+returns text
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+  v_tz text;
+begin
+  perform cofre.assert_role_on_tenant(p_tenant_id, 'viewer');
+  perform cofre_private.check_day_range(p_from, p_to);
+  select t.time_zone into v_tz from cofre.tenants t where t.id = p_tenant_id;
+  return v_tz;
+end;
+$$;
+comment on function cofre_private.daily_report_time_zone(uuid, date, date) is
+  'The clinic''s time zone, in which a per-day report counts its days, after checking the caller is a member of the clinic (42501) and [p_from, p_to] is a range of 1 to 367 days (22023).';
+revoke execute on function cofre_private.daily_report_time_zone(uuid, date, date) from public;
+
 create function cofre.list_daily_backup_stats(p_tenant_id uuid, p_from date, p_to date)
 returns table (day date, runs bigint, succeeded bigint, failed bigint, bytes_written bigint, avg_duration_seconds numeric)
 language plpgsql
@@ -276,9 +296,7 @@ as $$
 declare
   v_tz text;
 begin
-  perform cofre.assert_role_on_tenant(p_tenant_id, 'viewer');
-  perform cofre_private.check_day_range(p_from, p_to);
-  select t.time_zone into v_tz from cofre.tenants t where t.id = p_tenant_id;
+  v_tz := cofre_private.daily_report_time_zone(p_tenant_id, p_from, p_to);
   return query
     select g.d::date,
            count(r.id),
@@ -309,9 +327,7 @@ as $$
 declare
   v_tz text;
 begin
-  perform cofre.assert_role_on_tenant(p_tenant_id, 'viewer');
-  perform cofre_private.check_day_range(p_from, p_to);
-  select t.time_zone into v_tz from cofre.tenants t where t.id = p_tenant_id;
+  v_tz := cofre_private.daily_report_time_zone(p_tenant_id, p_from, p_to);
   return query
     select g.d::date, d.id, d.name,
            coalesce((select sum(a.size_bytes) from cofre.artifacts a

@@ -113,6 +113,36 @@ comment on function cofre.get_secret_store() is
 revoke execute on function cofre.get_secret_store() from public, anon, authenticated;
 grant execute on function cofre.get_secret_store() to service_role;
 
+-- The checks both put RPCs make before storing, in this order: who may (the same 42501 for an
+-- unknown owner and another clinic's), which store this database has, the hint.
+create function cofre_private.secret_put_tenant(
+  p_owner_type text, p_owner_id uuid, p_actor_id uuid, p_store text, p_hint text
+)
+returns uuid
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+  v_tenant uuid;
+begin
+  v_tenant := cofre_private.secret_owner_for_actor(p_owner_type, p_owner_id, p_actor_id);
+  if cofre.get_secret_store() <> p_store then
+    if p_store = 'aes_gcm' then
+      raise exception 'Cofre: this database has Vault; store secrets with put_vault_secret'
+        using errcode = '55000', hint = 'COFRE_WRONG_SECRET_STORE';
+    end if;
+    raise exception 'Cofre: Vault is not installed in this database; seal secrets with put_sealed_secret'
+      using errcode = '55000', hint = 'COFRE_WRONG_SECRET_STORE';
+  end if;
+  perform cofre_private.check_secret_hint(p_hint);
+  return v_tenant;
+end;
+$$;
+comment on function cofre_private.secret_put_tenant(text, uuid, uuid, text, text) is
+  'Before put_sealed_secret (p_store aes_gcm) and put_vault_secret (p_store vault) store a secret: the owner''s tenant after secret_owner_for_actor''s admin check, then 55000 COFRE_WRONG_SECRET_STORE when the database offers the other store, then the hint check.';
+revoke execute on function cofre_private.secret_put_tenant(text, uuid, uuid, text, text) from public;
+
 create function cofre.put_sealed_secret(
   p_owner_type text, p_owner_id uuid, p_actor_id uuid, p_hint text, p_key_id text, p_nonce text, p_ciphertext text
 )
@@ -126,12 +156,7 @@ declare
   v_nonce bytea;
   v_ct bytea;
 begin
-  v_tenant := cofre_private.secret_owner_for_actor(p_owner_type, p_owner_id, p_actor_id);
-  if cofre.get_secret_store() <> 'aes_gcm' then
-    raise exception 'Cofre: this database has Vault; store secrets with put_vault_secret'
-      using errcode = '55000', hint = 'COFRE_WRONG_SECRET_STORE';
-  end if;
-  perform cofre_private.check_secret_hint(p_hint);
+  v_tenant := cofre_private.secret_put_tenant(p_owner_type, p_owner_id, p_actor_id, 'aes_gcm', p_hint);
   if p_key_id is null or p_key_id !~ '^[A-Za-z0-9_.-]{1,64}$' then
     raise exception 'Cofre: a key id has 1 to 64 letters, digits, dots, dashes or underscores' using errcode = '22023', hint = 'COFRE_INVALID_INPUT';
   end if;
@@ -166,12 +191,7 @@ declare
   v_tenant uuid;
   v_vault_id uuid;
 begin
-  v_tenant := cofre_private.secret_owner_for_actor(p_owner_type, p_owner_id, p_actor_id);
-  if cofre.get_secret_store() <> 'vault' then
-    raise exception 'Cofre: Vault is not installed in this database; seal secrets with put_sealed_secret'
-      using errcode = '55000', hint = 'COFRE_WRONG_SECRET_STORE';
-  end if;
-  perform cofre_private.check_secret_hint(p_hint);
+  v_tenant := cofre_private.secret_put_tenant(p_owner_type, p_owner_id, p_actor_id, 'vault', p_hint);
   if p_secret is null or length(p_secret) not between 1 and 65536 then
     raise exception 'Cofre: a secret must have 1 to 65536 characters' using errcode = '22023', hint = 'COFRE_INVALID_INPUT';
   end if;

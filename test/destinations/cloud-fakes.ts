@@ -4,16 +4,18 @@
  * plus a redirect trap and an origin-recording fetch for their SSRF tests.
  */
 import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { createServer } from "node:http";
 import { inspect } from "node:util";
 import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { expect } from "vitest";
+import { afterAll, expect } from "vitest";
 import type { Destination } from "@cofre/shared/destinations/contract.ts";
 import { isCofreError } from "@cofre/shared/errors.ts";
 import type { Fault } from "../fakes/fake-accounts.ts";
-import { closedPort } from "./s3-family.ts";
+import { closedPort, startSelfSignedTls } from "./s3-family.ts";
 
 export interface FakeAccount {
   client_id: string;
@@ -80,6 +82,25 @@ export async function startFakeProcess(name: "gdrive" | "dropbox", dir: string):
       child.kill("SIGTERM");
     }),
   };
+}
+
+/**
+ * What a cloud destination's test file starts at its top level: a temp data dir, the fake in its
+ * own process (startFakeProcess), a self-signed TLS server (the adapter must refuse it), the
+ * fake's admin API and one account on it. All stopped and removed after the file's tests.
+ */
+export async function startCloudFixture(name: "gdrive" | "dropbox") {
+  const dir = mkdtempSync(join(tmpdir(), `cofre-fake-${name}-`));
+  const fake = await startFakeProcess(name, dir);
+  const tls = await startSelfSignedTls();
+  afterAll(async () => {
+    await fake.close();
+    await tls.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const admin = adminFor(fake.url);
+  const main = await admin.account();
+  return { dir, fake, tls, admin, main };
 }
 
 /**

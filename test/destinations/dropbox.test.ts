@@ -5,32 +5,20 @@
  * with Retry-After, expired access tokens refreshed, path conflicts, the header-safe
  * Dropbox-API-Arg for unicode keys, the spec.
  */
-import { afterAll, describe, expect, it } from "vitest";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { describe, expect, it } from "vitest";
 import { randomUUID } from "node:crypto";
 import { inspect } from "node:util";
 import { bytesStream, getBytes } from "@cofre/shared/destinations/contract.ts";
 import { DROPBOX_CHUNK, DropboxDestination, headerSafeJson, open } from "@cofre/shared/destinations/dropbox.ts";
 import { isCofreError } from "@cofre/shared/errors.ts";
 import { describeConformance, generatedBody, hashStream } from "./conformance.ts";
-import { closedPort, contextFor, startSelfSignedTls } from "./s3-family.ts";
-import { adminFor, expectNetworkFailureHidesSecrets, expectRedirectRefused, originRecorder, startFakeProcess, type FakeAccount } from "./cloud-fakes.ts";
+import { closedPort, contextFor } from "./s3-family.ts";
+import { expectNetworkFailureHidesSecrets, expectRedirectRefused, originRecorder, startCloudFixture, type FakeAccount } from "./cloud-fakes.ts";
 import { describeDemoRoundTrip } from "./roundtrip.ts";
 import { stackEnv } from "../support/stack.ts";
 
 const MiB = 1024 * 1024;
-const dir = mkdtempSync(join(tmpdir(), "cofre-fake-dropbox-"));
-const fake = await startFakeProcess("dropbox", dir);
-const tls = await startSelfSignedTls();
-const admin = adminFor(fake.url);
-const main = await admin.account();
-afterAll(async () => {
-  await fake.close();
-  await tls.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const { fake, tls, admin, main } = await startCloudFixture("dropbox");
 
 /** Account `a`'s credentials, and the operator's API base override (the fake, or a proxy in front of it). */
 function envOf(a: FakeAccount, api = fake.url): Record<string, string> {

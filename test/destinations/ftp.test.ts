@@ -14,10 +14,10 @@ import { isTransient } from "@cofre/shared/destinations/retry.ts";
 import { isCofreError } from "@cofre/shared/errors.ts";
 import { STACK_DIR } from "../../scripts/stack/paths.ts";
 import { stackEnv } from "../support/stack.ts";
-import { describeConformance, generatedBody, hashStream } from "./conformance.ts";
+import { describeConformance } from "./conformance.ts";
 import { ctxWith, ftpServer, ftpTarget, ftpUrl, openFtp } from "./ftp-target.ts";
 import { describeDemoRoundTrip } from "./roundtrip.ts";
-import { expectStaleTempsSwept, killSessions, onBytes } from "./server-sessions.ts";
+import { expectPutResumesAfterSessionsKilled, expectStaleTempsSwept } from "./server-sessions.ts";
 
 describeConformance(ftpTarget("ftp"));
 describeDemoRoundTrip("ftp", () => stackEnv().DEST_FTP ?? "");
@@ -72,18 +72,7 @@ describe("ftp adapter", () => {
   });
 
   it("resumes an upload after the server kills its session mid-transfer", async () => {
-    const d = await openFtp("ftp");
-    const body = generatedBody(12 * 1024 * 1024, 41, { chunk: 64 * 1024 });
-    let killed = 0;
-    const info = await d.put("resumed.bin", onBytes(body.stream, 4 * 1024 * 1024, async () => {
-      await new Promise((r) => setTimeout(r, 200)); // let the server write what it has received
-      killed = killSessions("vsftpd-ftp");
-    }));
-    expect(killed, "no server session was killed").toBeGreaterThan(0);
-    expect(info.size).toBe(body.size);
-    expect(await hashStream(await d.get("resumed.bin"))).toEqual({ sha256: body.sha256, size: body.size });
-    expect((await d.list("")).objects.map((o) => o.key)).toEqual(["resumed.bin"]);
-    await d.remove("resumed.bin");
+    await expectPutResumesAfterSessionsKilled(await openFtp("ftp"), "vsftpd-ftp", { size: 12 * 1024 * 1024, seed: 41, killAt: 4 * 1024 * 1024 });
   });
   it("sweeps a crash's stale temporary file on the next put into its directory", async () => {
     const root = `sweep-${Date.now()}`;

@@ -4,9 +4,7 @@
  * is Drive-specific — resumable sessions resumed after a reset, 429/403 rate limits with
  * Retry-After, access-token expiry and refresh, atomicity while a session is open, the spec.
  */
-import { afterAll, describe, expect, it } from "vitest";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { randomUUID } from "node:crypto";
 import { inspect } from "node:util";
@@ -17,22 +15,13 @@ import { bytesStream } from "@cofre/shared/destinations/contract.ts";
 import { GDRIVE_CHUNK, GDRIVE_DEFAULT_FOLDER, GdriveDestination, open } from "@cofre/shared/destinations/gdrive.ts";
 import { isCofreError } from "@cofre/shared/errors.ts";
 import { describeConformance, generatedBody, hashStream } from "./conformance.ts";
-import { closedPort, contextFor, startSelfSignedTls } from "./s3-family.ts";
-import { adminFor, expectNetworkFailureHidesSecrets, expectRedirectRefused, originRecorder, startFakeProcess, type FakeAccount } from "./cloud-fakes.ts";
+import { closedPort, contextFor } from "./s3-family.ts";
+import { expectNetworkFailureHidesSecrets, expectRedirectRefused, originRecorder, startCloudFixture, type FakeAccount } from "./cloud-fakes.ts";
 import { describeDemoRoundTrip } from "./roundtrip.ts";
 import { stackEnv } from "../support/stack.ts";
 
 const MiB = 1024 * 1024;
-const dir = mkdtempSync(join(tmpdir(), "cofre-fake-gdrive-"));
-const fake = await startFakeProcess("gdrive", dir);
-const tls = await startSelfSignedTls();
-const admin = adminFor(fake.url);
-const main = await admin.account();
-afterAll(async () => {
-  await fake.close();
-  await tls.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const { dir, fake, tls, admin, main } = await startCloudFixture("gdrive");
 
 /** Account `a`'s credentials, and the operator's API base override (the fake, or a proxy in front of it). */
 function envOf(a: FakeAccount, api = fake.url): Record<string, string> {

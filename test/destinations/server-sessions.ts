@@ -10,6 +10,7 @@ import { expect } from "vitest";
 import { bytesStream, type Destination } from "@cofre/shared/destinations/contract.ts";
 import { STALE_TEMP_MS, TEMP_MARK } from "@cofre/shared/destinations/keys.ts";
 import { readPid } from "../../scripts/stack/proc.ts";
+import { generatedBody, hashStream } from "./conformance.ts";
 
 /** SIGKILLs every child of the stack service's recorded process; returns how many. */
 export function killSessions(service: string): number {
@@ -41,6 +42,25 @@ export function onBytes(stream: ReadableStream<Uint8Array>, atBytes: number, hoo
       c.enqueue(chunk);
     },
   }));
+}
+
+/**
+ * Puts a generated body of `size` bytes (seed `seed`) as "resumed.bin", SIGKILLing every
+ * session of the stack `service` once `killAt` bytes have passed: the put must resume and the
+ * object arrive whole and alone in the listing. Removes it afterwards.
+ */
+export async function expectPutResumesAfterSessionsKilled(d: Destination, service: string, o: { size: number; seed: number; killAt: number }): Promise<void> {
+  const body = generatedBody(o.size, o.seed, { chunk: 64 * 1024 });
+  let killed = 0;
+  const info = await d.put("resumed.bin", onBytes(body.stream, o.killAt, async () => {
+    await new Promise((r) => setTimeout(r, 200)); // let the server write what it has received
+    killed = killSessions(service);
+  }));
+  expect(killed, "no server session was killed").toBeGreaterThan(0);
+  expect(info.size).toBe(body.size);
+  expect(await hashStream(await d.get("resumed.bin"))).toEqual({ sha256: body.sha256, size: body.size });
+  expect((await d.list("")).objects.map((o) => o.key)).toEqual(["resumed.bin"]);
+  await d.remove("resumed.bin");
 }
 
 /**

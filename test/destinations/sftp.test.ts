@@ -11,9 +11,9 @@ import { classifySftpError } from "@cofre/shared/destinations/sftp.ts";
 import { isCofreError } from "@cofre/shared/errors.ts";
 import { STACK_DIR } from "../../scripts/stack/paths.ts";
 import { stackEnv } from "../support/stack.ts";
-import { describeConformance, generatedBody, hashStream } from "./conformance.ts";
+import { describeConformance } from "./conformance.ts";
 import { describeDemoRoundTrip } from "./roundtrip.ts";
-import { expectStaleTempsSwept, killSessions, onBytes } from "./server-sessions.ts";
+import { expectPutResumesAfterSessionsKilled, expectStaleTempsSwept } from "./server-sessions.ts";
 import { keyCreds, openSftp, sftpServer, sftpTarget } from "./sftp-target.ts";
 
 describeConformance(sftpTarget());
@@ -77,18 +77,7 @@ describe("sftp adapter", () => {
   });
 
   it("resumes an upload after sshd kills its session mid-transfer", async () => {
-    const d = await openSftp();
-    const body = generatedBody(8 * 1024 * 1024, 43, { chunk: 64 * 1024 });
-    let killed = 0;
-    const info = await d.put("resumed.bin", onBytes(body.stream, 3 * 1024 * 1024, async () => {
-      await new Promise((r) => setTimeout(r, 200));
-      killed = killSessions("sshd-sftp");
-    }));
-    expect(killed, "no server session was killed").toBeGreaterThan(0);
-    expect(info.size).toBe(body.size);
-    expect(await hashStream(await d.get("resumed.bin"))).toEqual({ sha256: body.sha256, size: body.size });
-    expect((await d.list("")).objects.map((o) => o.key)).toEqual(["resumed.bin"]);
-    await d.remove("resumed.bin");
+    await expectPutResumesAfterSessionsKilled(await openSftp(), "sshd-sftp", { size: 8 * 1024 * 1024, seed: 43, killAt: 3 * 1024 * 1024 });
   });
   it("sweeps a crash's stale temporary file on the next put into its directory", async () => {
     const root = `data/sweep-${Date.now()}`;
