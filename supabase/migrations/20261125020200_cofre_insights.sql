@@ -304,7 +304,7 @@ begin
            count(r.id) filter (where r.status = 'failed'),
            coalesce(sum(r.bytes_written), 0)::bigint,
            round(avg(extract(epoch from r.duration)), 3)
-      from generate_series(p_from, p_to, interval '1 day') g(d)
+      from generate_series(p_from::timestamp, p_to::timestamp, interval '1 day') g(d)  -- local midnights: `at time zone` makes them instants
       left join cofre.runs r
         on r.tenant_id = p_tenant_id and r.kind = 'backup' and r.created_at >= (g.d at time zone v_tz)
        and r.created_at < ((g.d + interval '1 day') at time zone v_tz)
@@ -334,7 +334,7 @@ begin
                       where a.destination_id = d.id and a.status <> 'pending'
                         and a.created_at < ((g.d + interval '1 day') at time zone v_tz)
                         and (a.deleted_at is null or a.deleted_at >= ((g.d + interval '1 day') at time zone v_tz))), 0)::bigint
-      from generate_series(p_from, p_to, interval '1 day') g(d)
+      from generate_series(p_from::timestamp, p_to::timestamp, interval '1 day') g(d)  -- local midnights: `at time zone` makes them instants
       cross join cofre.destinations d
      where d.tenant_id = p_tenant_id
        and (d.deleted_at is null or d.deleted_at >= (g.d at time zone v_tz))

@@ -5,7 +5,7 @@ begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = extensions, public;
 
-select plan(29);
+select plan(30);
 
 \ir fixtures/cofre.psql
 
@@ -177,7 +177,18 @@ select pg_temp.act_as('owner');
 -- ---------------------------------------------------------------------------------------------
 create function pg_temp.day_ago(n integer) returns date language sql as
   $fx$ select ((now() - make_interval(days => n)) at time zone 'America/Sao_Paulo')::date $fx$;
+-- Two runs at the edges of one São Paulo day (00:30 and 23:30 local, 03:30 and 02:30 UTC the
+-- next day): whatever the hour the suite runs, both belong to that day and none to its neighbours.
+select pg_temp.act_as('owner');
+insert into cofre.runs (id, tenant_id, backup_type, destination_ids, status, created_at, error_code) values
+  ('0000e1b1-0000-4000-8000-000000000000', '0000000a-0000-4000-8000-000000000000', 'full', '{000000da-0000-4000-8000-000000000000}',
+   'failed', (pg_temp.day_ago(4) + time '00:30') at time zone 'America/Sao_Paulo', 'DESTINATION_AUTH'),
+  ('0000e1b2-0000-4000-8000-000000000000', '0000000a-0000-4000-8000-000000000000', 'full', '{000000da-0000-4000-8000-000000000000}',
+   'failed', (pg_temp.day_ago(4) + time '23:30') at time zone 'America/Sao_Paulo', 'DESTINATION_AUTH');
 select pg_temp.act_as('viewer_a');
+select is((select string_agg(format('%s=%s', day - pg_temp.day_ago(5), runs), ',' order by day)
+             from cofre.list_daily_backup_stats('0000000a-0000-4000-8000-000000000000', pg_temp.day_ago(5), pg_temp.day_ago(3))),
+  '0=0,1=2,2=0', 'days are the clinic''s local days: runs at 00:30 and 23:30 São Paulo time count on that day');
 select is((select count(*) from cofre.list_daily_backup_stats('0000000a-0000-4000-8000-000000000000', pg_temp.day_ago(6), pg_temp.day_ago(0))),
   7::bigint, 'one row per day, empty days included');
 select is((select format('%s/%s/%s', runs, succeeded, failed) from cofre.list_daily_backup_stats('0000000a-0000-4000-8000-000000000000', pg_temp.day_ago(6), pg_temp.day_ago(0))

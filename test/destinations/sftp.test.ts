@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { bytesStream, getBytes } from "@cofre/shared/destinations/contract.ts";
 import { classifySftpError } from "@cofre/shared/destinations/sftp.ts";
 import { isCofreError } from "@cofre/shared/errors.ts";
-import { STACK_DIR } from "../../scripts/stack/paths.ts";
+import { SFTP_CHROOT } from "../../scripts/stack/services/sshd.ts";
 import { stackEnv } from "../support/stack.ts";
 import { describeConformance } from "./conformance.ts";
 import { describeDemoRoundTrip } from "./roundtrip.ts";
@@ -61,7 +61,7 @@ describe("sftp adapter", () => {
     const root = `modes-${Date.now()}`;
     const d = await openSftp({ root: `data/${root}` });
     await d.put("a/b.bin", bytesStream(new Uint8Array([1, 2, 3])));
-    const dataDir = join(STACK_DIR, "sshd", "root", "data", root);
+    const dataDir = join(SFTP_CHROOT, "data", root);
     expect(statSync(join(dataDir, "a")).mode & 0o777).toBe(0o700);
     expect(statSync(join(dataDir, "a", "b.bin")).mode & 0o777).toBe(0o600);
     await d.remove("a/b.bin");
@@ -81,6 +81,6 @@ describe("sftp adapter", () => {
   });
   it("sweeps a crash's stale temporary file on the next put into its directory", async () => {
     const root = `data/sweep-${Date.now()}`;
-    await expectStaleTempsSwept((r) => openSftp({ root: r }), root, join(STACK_DIR, "sshd", "root", root));
+    await expectStaleTempsSwept((r) => openSftp({ root: r }), root, join(SFTP_CHROOT, root));
   });
 });

@@ -1,7 +1,8 @@
 /**
  * OpenSSH for the SFTP destination (issue 5): its own sshd on 127.0.0.1:PORTS.sftp with its own
  * host key and config under .stack/sshd/, serving internal-sftp only to the system user
- * `cofre-sftp`, chrooted to .stack/sshd/root (writable area: /data). The user logs in with a
+ * `cofre-sftp`, chrooted to .stack/sshd/root (writable area: /data; see SECURE_DIR for
+ * checkouts under a world-writable directory such as /tmp). The user logs in with a
  * password (random, .stack/sshd/password) or an ed25519 key pair whose private half is
  * encrypted with a random passphrase. Generated idempotently at `up`; sshd runs in the
  * foreground (-D) and is stopped by PID.
@@ -10,10 +11,11 @@
  * .stack/env. The private key is one line with `\n` escapes (.stack/env is line-based); the
  * adapter accepts that form. HOST_KEY is the server's SHA-256 fingerprint, which the adapter pins.
  */
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { createHash } from "node:crypto";
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { HOST, PORTS } from "../ports.ts";
-import { STACK_DIR } from "../paths.ts";
+import { ROOT, STACK_DIR } from "../paths.ts";
 import { isAlive, mustRunAs, readPid, startDaemon, stopByPid, waitFor } from "../proc.ts";
 import { ensureSystemUser, persistentSecret, setPassword } from "../system-user.ts";
 import { greets } from "../tcp-banner.ts";
@@ -23,11 +25,32 @@ export const SFTP_USER = "cofre-sftp";
 const NAME = "sshd-sftp";
 const SSHD = "/usr/sbin/sshd";
 const DIR = join(STACK_DIR, "sshd");
+
+/** True when `path` and every directory above it are root-owned and not group/other-writable. */
+function rootOwnedPath(path: string): boolean {
+  for (let p = path; ; p = dirname(p)) {
+    const st = statSync(p);
+    if (st.uid !== 0 || (st.mode & 0o022) !== 0) return false;
+    if (p === dirname(p)) return true;
+  }
+}
+
+/**
+ * Where the chroot and the authorized keys live. sshd refuses a ChrootDirectory or an
+ * AuthorizedKeysFile any of whose path components is not root-owned or is group/other-writable
+ * ("bad ownership or modes for directory /tmp" for a checkout under /tmp, whose mode is 1777).
+ * A checkout whose path qualifies keeps them in .stack/sshd; any other gets a root-owned
+ * directory of its own under /var/lib/cofre-stack, named by a hash of the checkout's path.
+ */
+const SECURE_DIR = rootOwnedPath(ROOT)
+  ? DIR
+  : join("/var/lib/cofre-stack", createHash("sha256").update(ROOT).digest("hex").slice(0, 12), "sshd");
 /** ChrootDirectory: sshd demands it and its parents be root-owned and not group/other-writable. */
-const CHROOT = join(DIR, "root");
+export const SFTP_CHROOT = join(SECURE_DIR, "root");
+const CHROOT = SFTP_CHROOT;
 const HOST_KEY = join(DIR, "ssh_host_ed25519_key");
 const CLIENT_KEY = join(DIR, "client_ed25519");
-const AUTHORIZED = join(DIR, "authorized_keys");
+const AUTHORIZED = join(SECURE_DIR, "authorized_keys");
 const CONFIG = join(DIR, "sshd_config");
 /** sshd's privilege-separation directory (compiled into Debian's build). */
 const PRIVSEP_DIR = "/run/sshd";
@@ -79,8 +102,8 @@ function config(): string {
 function prepare() {
   if (!existsSync(SSHD)) throw new Error("sshd is not installed: run `npm run setup` (installs openssh-server)");
   mkdirSync(PRIVSEP_DIR, { recursive: true, mode: 0o755 });
-  for (const d of [DIR, CHROOT, AUTHORIZED]) {
-    mkdirSync(d, { recursive: true });
+  for (const d of [DIR, SECURE_DIR, CHROOT, AUTHORIZED]) {
+    mkdirSync(d, { recursive: true, mode: 0o755 });
     chownSync(d, 0, 0);
     chmodSync(d, 0o755);
   }
