@@ -5,7 +5,7 @@
  * - `zlib`: one `node:zlib` deflate stream per entry, on one core (libuv's thread pool), up to
  *   STREAM_AHEAD bytes ahead of the JavaScript thread so hashing overlaps deflate. The default
  *   on Deno (the edge path, single-threaded by design) and on Node below level 4.
- * - `zlib-blocks` (the default on Node at level ≥ 4 with ≥ 2 cores): the entry is deflated in
+ * - `zlib-blocks` (the default on Node at level ≥ 1 with ≥ 2 cores): the entry is deflated in
  *   independent blocks of DEFLATE_BLOCK bytes, as pigz does — each block primed with the
  *   previous block's last 32 KiB (so matches reach across the boundary; < 1 % of size) and
  *   ended with a sync flush, the last one with the final-block bit; their concatenation is
@@ -71,8 +71,9 @@ export function createDeflater(level: number, opts: DeflateEngineName | Deflater
  * - Deno (the edge path): one zlib stream — single-threaded by design (its budget is CPU time
  *   per invocation; Deno's one-shot zlib calls run on the JavaScript thread, no gain).
  * - Node (CLI, worker) at level ≥ MIN_BLOCKS_LEVEL with ≥ 2 cores: `zlib-blocks`, so deflate
- *   uses the other core. Below that level zlib is fast enough that one stream, overlapped with
- *   the hashing on the JavaScript thread, is the cheaper choice.
+ *   uses the other core. At levels 1–2 too: one stream overlapped with the hashing reached only
+ *   78–88 % of node:zlib alone in wall time; in blocks 105–109 % (docs/benchmarks.md, quiet run).
+ *   Level 0 (no compression) stays one stream.
  * - elsewhere one zlib stream; fflate where node:zlib is missing.
  */
 export function defaultDeflateEngine(level = 6): DeflateEngineName {
@@ -82,7 +83,7 @@ export function defaultDeflateEngine(level = 6): DeflateEngineName {
 }
 
 /** Lowest level at which Node deflates in parallel blocks by default (docs/format.md §5). */
-export const MIN_BLOCKS_LEVEL = 4;
+export const MIN_BLOCKS_LEVEL = 1;
 
 function fflateDeflater(level: number): Deflater {
   let out: Uint8Array[] = [];
