@@ -18,8 +18,9 @@ function step(title: string) {
   console.log(`\n\x1b[1m▸ ${title}\x1b[0m`);
 }
 
-function cofre(args: string[]) {
-  const r = spawnSync(CLI, args, { stdio: "inherit" });
+/** Runs the real CLI; database URLs go through the environment (`--db-env`), never argv. */
+function cofre(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(CLI, args, { stdio: "inherit", env: { ...process.env, ...env } });
   if (r.status !== 0) throw new Error(`cofre ${args[0]} failed (exit ${r.status})`);
 }
 
@@ -32,11 +33,11 @@ async function main() {
   console.log(`  ${seeded.tables.length} tabelas, ${seeded.totalRows.toLocaleString("pt-BR")} linhas, ${(seeded.totalBytes / 1e6).toFixed(1)} MB`);
 
   step(`Backup completo → file://${BACKUP_DIR}`);
-  cofre(["backup", "--db", env.DATABASE_URL, "--to", `file://${BACKUP_DIR}`]);
+  cofre(["backup", "--db-env", "COFRE_DEMO_SOURCE_URL", "--to", `file://${BACKUP_DIR}`], { COFRE_DEMO_SOURCE_URL: env.DATABASE_URL });
 
   step(`Restauração do último backup → banco vazio ${RESTORE_DB}`);
   const target = await createScratchDb(RESTORE_DB, { supabaseShape: true });
-  cofre(["restore", "--from", `file://${BACKUP_DIR}`, "--backup", "latest", "--db", target]);
+  cofre(["restore", "--from", `file://${BACKUP_DIR}`, "--backup", "latest", "--db-env", "COFRE_DEMO_TARGET_URL"], { COFRE_DEMO_TARGET_URL: target });
 
   step("Comparando origem e restauração");
   const sameSchema = schemaOnlyDump(env.DATABASE_URL, ["public"]) === schemaOnlyDump(target, ["public"]);
