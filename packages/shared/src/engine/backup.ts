@@ -25,7 +25,7 @@ import {
 import { connect, connectionError, describeDatabase, isConnectionFailure } from "../sources/postgres/connect.ts";
 import { dumpSchema, renderSql } from "../sources/postgres/schema/mod.ts";
 import type { SchemaDump } from "../sources/postgres/schema/model.ts";
-import { qualified, type Db } from "../sources/postgres/db.ts";
+import type { Db } from "../sources/postgres/db.ts";
 import {
   alteredSince, captureEpoch, capturePosition, destinationConsumer, dropConsumer, ensureCapture, hasConsumer,
   pinValueTextSettings, pruneChanges, setConsumer, snapshotLiteral, VALUE_TEXT_SETTINGS,
@@ -299,15 +299,14 @@ export async function runBackup(opts: BackupOptions): Promise<BackupSummary> {
       const since = sinceOf(t);
       if (since === null) continue;
       const snap = snapshotLiteral(since);
-      // The probe also casts every logged row to the table's type, so rows that no longer fit
-      // (a column added and dropped since) fail here, in a plain query, before any COPY.
-      const rowType = qualified(t.schema, t.name);
-      const probe = await tx.unsafe<{ any: boolean; truncated: boolean; casts: string }[]>(
-        `select count(*) > 0 as any, coalesce(bool_or(op = 'T'), false) as truncated,
-                (count(new_row::${rowType}) + count(old_row::${rowType}))::text as casts
+      // Logged rows that no longer fit the table (a column added and dropped since) fail in the
+      // COPY below, which casts each once; loggedRowsUnfit turns that into CHAIN_BROKEN and the
+      // caller discards what this backup wrote.
+      const [probe] = await tx.unsafe<{ any: boolean; truncated: boolean }[]>(
+        `select count(*) > 0 as any, coalesce(bool_or(op = 'T'), false) as truncated
            from cofre_capture.change_log
           where relid = ${t.oid}::oid and xid >= pg_snapshot_xmin(${snap}) and not pg_visible_in_snapshot(xid, ${snap})`,
-      ).then(([r]) => r, (e) => Promise.reject(loggedRowsUnfit(t, e)));
+      );
       if (!probe?.any) continue;
       report({ phase: "changes", table: tableKey(t), tablesDone: i, tablesTotal: tables.length });
       const parts = new TablePartWriter(writer, t.schema, t.name, partBytes, (n) => changePartEntry(t.schema, t.name, n));
