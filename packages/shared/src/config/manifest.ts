@@ -191,7 +191,8 @@ export const EncryptionRecord = z.object({
 });
 export type EncryptionRecord = z.infer<typeof EncryptionRecord>;
 
-export const BackupManifest = z.object({
+/** What every manifest starts with, the sealed one and its plaintext envelope alike. */
+const ManifestHeader = z.object({
   format: z.literal(FORMAT_NAME),
   version: z.literal(FORMAT_VERSION),
   backupId: BackupId,
@@ -201,6 +202,9 @@ export const BackupManifest = z.object({
   /** The full backup the chain starts with (null for a full). */
   baseId: BackupId.nullable().default(null),
   createdAt: isoDate,
+});
+
+export const BackupManifest = ManifestHeader.extend({
   tool: z.object({ name: z.literal("cofre"), version: z.string() }),
   source: z.object({
     kind: z.literal("postgres"),
@@ -245,14 +249,7 @@ export type BackupManifest = z.infer<typeof BackupManifest>;
  * to list the backup and to check every stored object's size, SHA-256 and MD5. The full
  * manifest is sealed in `manifest.json.cofre`, described by `sealedManifest`.
  */
-export const ManifestEnvelope = z.object({
-  format: z.literal(FORMAT_NAME),
-  version: z.literal(FORMAT_VERSION),
-  backupId: BackupId,
-  type: BackupType,
-  parentId: BackupId.nullable(),
-  baseId: BackupId.nullable().default(null),
-  createdAt: isoDate,
+export const ManifestEnvelope = ManifestHeader.extend({
   encryption: EncryptionRecord,
   volumes: z.array(VolumeRecord),
   sealedManifest: z.object({

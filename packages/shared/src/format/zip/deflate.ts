@@ -85,16 +85,24 @@ export function defaultDeflateEngine(level = 6): DeflateEngineName {
 /** Lowest level at which Node deflates in parallel blocks by default (docs/format.md §5). */
 export const MIN_BLOCKS_LEVEL = 1;
 
-function fflateDeflater(level: number): Deflater {
+/** Collects what an fflate stream emits between calls; `take` hands it over and starts afresh. */
+function chunkCollector() {
   let out: Uint8Array[] = [];
-  const d = new FflateDeflate({ level: level as 6 }, (data) => {
-    if (data.length) out.push(data);
-  });
-  const take = () => {
-    const r = out;
-    out = [];
-    return r;
+  return {
+    add(data: Uint8Array) {
+      if (data.length) out.push(data);
+    },
+    take(): Uint8Array[] {
+      const r = out;
+      out = [];
+      return r;
+    },
   };
+}
+
+function fflateDeflater(level: number): Deflater {
+  const { add, take } = chunkCollector();
+  const d = new FflateDeflate({ level: level as 6 }, (data) => add(data));
   return {
     push: async (chunk) => {
       d.push(chunk, false);
@@ -246,17 +254,12 @@ export function createInflater(engine: DeflateEngineName = defaultDeflateEngine(
 }
 
 function fflateInflater(): Inflater {
-  let out: Uint8Array[] = [];
+  const { add, take } = chunkCollector();
   let ended = false;
   const i = new FflateInflate((data, final) => {
-    if (data.length) out.push(data);
+    add(data);
     if (final) ended = true;
   });
-  const take = () => {
-    const r = out;
-    out = [];
-    return r;
-  };
   return {
     push: async (chunk) => {
       i.push(chunk, false);
