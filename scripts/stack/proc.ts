@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type SpawnSyncOptions } from "node:child_process";
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { LOG_DIR, PID_DIR } from "./paths.ts";
 
@@ -49,8 +49,12 @@ export function isAlive(pid: number | null): pid is number {
 
 /** Starts a long-running process detached, output to `.stack/logs/<service>.log`; returns its real PID. */
 export function startDaemon(service: string, cmd: string, args: string[], env: NodeJS.ProcessEnv = {}) {
-  mkdirSync(LOG_DIR, { recursive: true });
-  const log = openSync(join(LOG_DIR, `${service}.log`), "a");
+  // Logs may quote request lines of the fakes and servers: private to the stack's owner.
+  mkdirSync(LOG_DIR, { recursive: true, mode: 0o700 });
+  chmodSync(LOG_DIR, 0o700);
+  const logFile = join(LOG_DIR, `${service}.log`);
+  const log = openSync(logFile, "a", 0o600);
+  chmodSync(logFile, 0o600);
   const child = spawn(cmd, args, {
     detached: true,
     stdio: ["ignore", log, log],
