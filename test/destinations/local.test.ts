@@ -21,6 +21,14 @@ beforeEach(() => {
 afterEach(() => rmSync(join(root, ".."), { recursive: true, force: true }));
 
 describe("local destination", () => {
+  it("getBytes reads a small object whole and refuses one past its limit as CORRUPT_ARCHIVE", async () => {
+    await dest.put("m/manifest.json", bytesStream(enc("x".repeat(100))));
+    expect((await getBytes(dest, "m/manifest.json", 100)).length).toBe(100);
+    const e = await getBytes(dest, "m/manifest.json", 99).catch((x) => x);
+    expect(isCofreError(e, "CORRUPT_ARCHIVE")).toBe(true);
+    expect(e.details).toEqual({ key: "m/manifest.json", maxBytes: 99 });
+  });
+
   it("a put sweeps its directory's stale temporary files (a crash's), never fresh ones; list hides both", async () => {
     mkdirSync(join(root, "v"), { recursive: true });
     const stale = join(root, "v", `${TEMP_MARK}crashed`);

@@ -2,7 +2,7 @@
  * The one storage contract every destination adapter implements (after restic's Backend and
  * Kopia's Storage). Keys are relative, `/`-separated paths below the destination's root.
  */
-import { concatBytes } from "../format/bytes.ts";
+import { readAllBytes } from "../format/streams.ts";
 import { CofreError } from "../errors.ts";
 
 export interface ObjectInfo {
@@ -93,23 +93,13 @@ export async function* listAll(dest: Destination, prefix: string): AsyncGenerato
 
 /** Reads a whole (small) object into memory. For manifests, never for volumes. */
 export async function getBytes(dest: Destination, key: string, maxBytes = 64 * 1024 * 1024): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let n = 0;
-  const reader = (await dest.get(key)).getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    n += value.length;
-    if (n > maxBytes) {
-      await reader.cancel();
-      throw new CofreError("CORRUPT_ARCHIVE", {
-        "pt-BR": `O objeto ${key} passa de ${maxBytes} bytes, mais do que um manifesto pode ter.`,
-        en: `Object ${key} exceeds ${maxBytes} bytes, more than a manifest can hold.`,
-      }, { details: { key, maxBytes } });
-    }
-    chunks.push(value);
-  }
-  return concatBytes(chunks);
+  return readAllBytes(await dest.get(key), {
+    maxBytes,
+    tooLarge: () => new CofreError("CORRUPT_ARCHIVE", {
+      "pt-BR": `O objeto ${key} passa de ${maxBytes} bytes, mais do que um manifesto pode ter.`,
+      en: `Object ${key} exceeds ${maxBytes} bytes, more than a manifest can hold.`,
+    }, { details: { key, maxBytes } }),
+  });
 }
 
 /** A one-chunk stream, for small objects. */
